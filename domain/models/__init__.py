@@ -1,0 +1,40 @@
+"""All tables, importable from one place (Alembic's target metadata)."""
+
+from domain.models.agenda import AgendaItem
+from domain.models.audit import AuditEvent
+from domain.models.enums import (
+    AgendaStatus,
+    Channel,
+    MeetingKind,
+    MeetingStatus,
+    Phase,
+    QuestionStatus,
+    Role,
+    SubmissionStatus,
+)
+from domain.models.meeting import Meeting
+from domain.models.outbox import OutboxMessage
+from domain.models.question import Question, QuestionGroup
+from domain.models.submission import Submission
+from domain.models.theme import Theme
+from domain.models.user import StaffUser
+
+__all__ = [
+    "AgendaItem",
+    "AgendaStatus",
+    "AuditEvent",
+    "Channel",
+    "Meeting",
+    "MeetingKind",
+    "MeetingStatus",
+    "OutboxMessage",
+    "Phase",
+    "Question",
+    "QuestionGroup",
+    "QuestionStatus",
+    "Role",
+    "StaffUser",
+    "Submission",
+    "SubmissionStatus",
+    "Theme",
+]

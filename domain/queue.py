@@ -1,0 +1,104 @@
+"""The queue contract: one typed JSON message that every intake channel pushes.
+
+Intake never imports the workers: jobs are named by their import path, and RQ's JSON
+serializer is used so a message is plain data, never a pickle.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+from redis import Redis
+from rq import Queue, Retry
+from rq.job import Job
+from rq.serializers import JSONSerializer
+
+from domain.models.enums import Channel, Phase
+
+INGEST_QUEUE = "ingest"
+PIPELINE_QUEUE = "pipeline"
+MAINTENANCE_QUEUE = "maintenance"
+INGEST_JOB = "workers.jobs.ingest_submission"
+# Retries back off from seconds to minutes: a database hiccup must not lose a question.
+RETRY_INTERVALS = [2, 10, 30, 120, 600]
+TEXT_LIMIT = 2000
+
+
+class InvalidMessage(ValueError):
+    """A message that does not fit the contract."""
+
+
+@dataclass(frozen=True)
+class SubmissionMessage:
+    """One question as received, on its way from intake to the workers."""
+
+    meeting_id: int
+    channel: str
+    external_id: str
+    reference: str
+    text: str
+    received_at: str  # ISO 8601, UTC
+    phase: str = Phase.ADVANCE.value
+    author_name: str | None = None
+    location: str | None = None
+    contact_email: str | None = None
+    consent_publish: bool = False
+    event_name: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.channel not in {c.value for c in Channel}:
+            raise InvalidMessage(f"unknown channel {self.channel!r}")
+        if self.phase not in {p.value for p in Phase}:
+            raise InvalidMessage(f"unknown phase {self.phase!r}")
+        if not self.external_id:
+            raise InvalidMessage("external_id is required")
+        if not self.text or not self.text.strip():
+            raise InvalidMessage("text is empty")
+
+    @property
+    def job_id(self) -> str:
+        """Job id derived from (channel, external id): a repeated push is a no-op."""
+        return job_id_for(self.channel, self.external_id)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able form."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SubmissionMessage:
+        """Parse a message, ignoring unknown keys from newer producers."""
+        known = {f.name for f in fields(cls)}
+        try:
+            return cls(**{k: v for k, v in data.items() if k in known})
+        except TypeError as exc:
+            raise InvalidMessage(str(exc)) from exc
+
+
+def job_id_for(channel: str, external_id: str) -> str:
+    """RQ job ids allow letters, digits, '-' and '_': hash the external id into one."""
+    digest = hashlib.sha256(f"{channel}\x00{external_id}".encode()).hexdigest()[:32]
+    return f"sub-{channel}-{digest}"
+
+
+def queue(redis: Redis, prefix: str, name: str) -> Queue:
+    """An RQ queue using the JSON serializer."""
+    return Queue(f"{prefix}-{name}", connection=redis, serializer=JSONSerializer)
+
+
+def push(redis: Redis, prefix: str, message: SubmissionMessage) -> bool:
+    """Enqueue ``message`` for ingestion. Returns False if that job is already known."""
+    q = queue(redis, prefix, INGEST_QUEUE)
+    if Job.exists(message.job_id, connection=redis):
+        return False
+    q.enqueue(
+        INGEST_JOB,
+        message.to_dict(),
+        job_id=message.job_id,
+        retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS),
+        result_ttl=3600,
+        failure_ttl=7 * 24 * 3600,
+        description=f"ingest {message.channel} submission",  # no personal data in job metadata
+    )
+    return True

@@ -1,0 +1,1 @@
+"""Flask pieces shared by the intake and triage blueprints (unbound until the factory)."""

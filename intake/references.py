@@ -1,0 +1,14 @@
+"""Public reference numbers: short, unambiguous, easy to read out on the phone."""
+
+from __future__ import annotations
+
+import secrets
+
+# Crockford base32 without I, L, O, U: nothing a caller can mishear or misread.
+_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def new_reference() -> str:
+    """A reference such as ``Q-7KD3-9QX2`` (40 bits of randomness)."""
+    chars = "".join(secrets.choice(_ALPHABET) for _ in range(8))
+    return f"Q-{chars[:4]}-{chars[4:]}"

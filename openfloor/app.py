@@ -1,0 +1,122 @@
+"""The application factory: one ``create_app(config)`` that binds everything."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+from flask_talisman import Talisman
+from govuk_frontend_wtf.main import WTFormsHelpers
+from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
+
+from domain.runtime import Runtime
+from domain.settings import Settings, load_settings
+from domain.web.extensions import csrf, limiter, login_manager
+from openfloor.embedded import ensure_embedded_redis
+
+CSP = {
+    "default-src": "'self'",
+    "img-src": "'self' data:",
+    "style-src": "'self'",
+    "script-src": "'self'",
+    "connect-src": "'self'",
+    "frame-ancestors": "'self'",
+    "form-action": "'self'",
+    "base-uri": "'self'",
+    "object-src": "'none'",
+}
+
+
+def resolve_redis_url(settings: Settings) -> str:
+    """The configured Redis, or the embedded one started on demand."""
+    return settings.redis_url or ensure_embedded_redis(settings.instance_path)
+
+
+def create_app(
+    config: Mapping[str, Any] | None = None, *, environ: Mapping[str, str] | None = None
+) -> Flask:
+    """Build the web application.
+
+    ``config`` overrides settings by field name (tests pass ``database_url``, ``redis_url``…);
+    ``environ`` defaults to the process environment, read here and never at import time.
+    """
+    settings = load_settings(environ, config)
+    app = Flask(__name__, instance_path=None)
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        TESTING=settings.testing,
+        MAX_CONTENT_LENGTH=10 * 1024 * 1024,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_HTTPONLY=True,
+        WTF_CSRF_TIME_LIMIT=4 * 3600,
+        RATELIMIT_HEADERS_ENABLED=True,
+    )
+    logging.basicConfig(level=settings.log_level)
+
+    runtime = Runtime(settings=settings, redis_url=resolve_redis_url(settings))
+    app.extensions["openfloor"] = runtime
+    app.config["RATELIMIT_STORAGE_URI"] = _limiter_uri(runtime.redis_url)
+    app.config["RATELIMIT_KEY_PREFIX"] = f"{settings.queue_prefix}-limits"
+
+    app.jinja_loader = ChoiceLoader(
+        [
+            PackageLoader("openfloor"),
+            PrefixLoader(
+                {
+                    "govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja"),
+                    "govuk_frontend_wtf": PackageLoader("govuk_frontend_wtf"),
+                }
+            ),
+        ]
+    )
+    WTFormsHelpers(app)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    limiter.init_app(app)
+    Talisman(
+        app,
+        force_https=settings.force_https,
+        strict_transport_security=True,
+        session_cookie_secure=settings.force_https,
+        content_security_policy=CSP,
+        content_security_policy_nonce_in=["script-src"],
+        frame_options="SAMEORIGIN",
+    )
+
+    _register_blueprints(app)
+
+    @app.teardown_appcontext
+    def _remove_session(_exc: BaseException | None) -> None:
+        runtime.db.session.remove()
+
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    import domain.web.auth  # noqa: F401  (registers the user loader)
+    from intake.views import bp as intake_bp
+    from triage.auth_views import bp as auth_bp
+    from triage.live import bp as live_bp
+    from triage.views import bp as triage_bp
+
+    for bp in (intake_bp, auth_bp, triage_bp, live_bp):
+        app.register_blueprint(bp)
+
+    @app.route("/")
+    def index() -> Any:
+        from flask import redirect, url_for
+
+        return redirect(url_for("intake.ask_any"))
+
+    @app.route("/healthz")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+
+def _limiter_uri(redis_url: str) -> str:
+    # limits' storage scheme for a Unix socket is redis+unix://
+    if redis_url.startswith("unix://"):
+        return "redis+unix://" + redis_url[len("unix://") :]
+    return redis_url

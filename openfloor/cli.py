@@ -1,0 +1,169 @@
+"""The `openfloor` command line."""
+
+from __future__ import annotations
+
+import getpass
+import logging
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+from sqlalchemy import select
+
+from domain.migrate import upgrade
+from domain.models import Role, StaffUser
+from domain.runtime import Runtime, install
+from domain.settings import Settings, load_settings
+from openfloor.app import resolve_redis_url
+
+log = logging.getLogger("openfloor")
+
+
+def _runtime(settings: Settings | None = None) -> Runtime:
+    settings = settings or load_settings()
+    return install(Runtime(settings=settings, redis_url=resolve_redis_url(settings)))
+
+
+@click.group()
+def main() -> None:
+    """openfloor: public questions for Police and Crime Commissioner meetings."""
+
+
+@main.group()
+def db() -> None:
+    """Database commands."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply all migrations."""
+    settings = load_settings()
+    upgrade(settings.resolved_database_url())
+    click.echo("database is up to date")
+
+
+@main.command("create-user")
+@click.argument("email")
+@click.option("--name", default="", help="Display name.")
+@click.option("--role", type=click.Choice([r.value for r in Role]), default=Role.STAFF.value)
+@click.option("--password", envvar="OPENFLOOR_NEW_PASSWORD", help="Prompted for if not given.")
+def create_user(email: str, name: str, role: str, password: str | None) -> None:
+    """Create (or reset the password of) a staff account."""
+    if not password:
+        password = getpass.getpass("Password: ")
+        if password != getpass.getpass("Repeat password: "):
+            raise click.ClickException("passwords do not match")
+    if len(password) < 10:
+        raise click.ClickException("use a password of at least 10 characters")
+    rt = _runtime()
+    with rt.db.transaction() as session:
+        user = session.scalar(select(StaffUser).where(StaffUser.email == email.lower()))
+        if user is None:
+            user = StaffUser(email=email.lower(), display_name=name or email, role=Role(role))
+            session.add(user)
+        user.role = Role(role)
+        user.set_password(password)
+    click.echo(f"staff user {email} ({role}) ready")
+
+
+@main.command()
+@click.option("--reset-password/--keep-password", default=True)
+def demo(reset_password: bool) -> None:
+    """Load the demo meeting with realistic questions and a demo staff login."""
+    from openfloor.demo import load_demo
+
+    rt = _runtime()
+    password = secrets.token_urlsafe(9) if reset_password else None
+    summary = load_demo(rt, staff_password=password)
+    click.echo(summary)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--workers", "web_workers", default=2, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int)
+def web(host: str, port: int, web_workers: int, threads: int) -> None:
+    """Serve the web app with gunicorn (threads keep live event streams cheap)."""
+    from openfloor.server import serve
+
+    serve(host=host, port=port, workers=web_workers, threads=threads)
+
+
+@main.command()
+@click.option("--burst", is_flag=True, help="Exit when the queues are empty.")
+@click.option("--queue", "queues", multiple=True, help="Queues to listen on (default: all).")
+def worker(burst: bool, queues: tuple[str, ...]) -> None:
+    """Run an RQ worker for ingest, pipeline and maintenance jobs."""
+    from openfloor.worker import run_worker
+
+    run_worker(_runtime(), burst=burst, queues=list(queues) or None)
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Run one round and exit.")
+def scheduler(once: bool) -> None:
+    """Relay the outbox to the queue and enqueue periodic jobs."""
+    from openfloor.scheduler import run_scheduler
+
+    run_scheduler(_runtime(), once=once)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--demo/--no-demo", "with_demo", default=True, show_default=True)
+def run(host: str, port: int, with_demo: bool) -> None:
+    """Everything in one command for a laptop or a demo: web, worker and scheduler."""
+    settings = load_settings()
+    Path(settings.instance_path).mkdir(parents=True, exist_ok=True)
+    upgrade(settings.resolved_database_url())
+    redis_url = resolve_redis_url(settings)
+    env = {**os.environ, "REDIS_URL": redis_url, "SECRET_KEY": settings.secret_key}
+    if with_demo:
+        from openfloor.demo import load_demo
+
+        rt = install(Runtime(settings=settings, redis_url=redis_url))
+        click.echo(load_demo(rt, staff_password=secrets.token_urlsafe(9)))
+        rt.close()
+    exe = [sys.executable, "-m", "openfloor"]
+    children = [
+        subprocess.Popen([*exe, "worker"], env=env),
+        subprocess.Popen([*exe, "scheduler"], env=env),
+        subprocess.Popen([*exe, "web", "--host", host, "--port", str(port)], env=env),
+    ]
+    click.echo(f"\nopenfloor is running: http://{host}:{port}/ask  (staff: /triage)\n")
+    _supervise(children)
+
+
+def _supervise(children: list[subprocess.Popen[Any]]) -> None:
+    stopping = False
+
+    def stop(*_: Any) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        while not stopping and all(c.poll() is None for c in children):
+            time.sleep(0.5)
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.terminate()
+        for child in children:
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,37 @@
+"""Gunicorn, embedded: `openfloor web` serves the app factory with gthread workers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+
+
+class _Server(BaseApplication):  # type: ignore[misc]
+    def __init__(self, options: dict[str, Any]) -> None:
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        from openfloor.app import create_app
+
+        return create_app()
+
+
+def serve(host: str, port: int, workers: int, threads: int) -> None:
+    """Run gunicorn in the foreground."""
+    _Server(
+        {
+            "bind": f"{host}:{port}",
+            "workers": workers,
+            "threads": threads,
+            "worker_class": "gthread",
+            "timeout": 120,  # event streams send a heartbeat every 15 s
+            "accesslog": None,  # access logs carry query strings; keep them off by default
+            "forwarded_allow_ips": "127.0.0.1",
+        }
+    ).run()

@@ -1,0 +1,39 @@
+"""Staff board: meetings and their questions."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, render_template
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from domain.models import Meeting, Question
+from domain.web.auth import staff_required
+from domain.web.context import runtime
+
+bp = Blueprint("triage", __name__, template_folder="templates", url_prefix="/triage")
+
+
+@bp.route("/")
+@bp.route("/meetings")
+@staff_required
+def meetings() -> str:
+    """All meetings, newest first."""
+    rows = runtime().db.session.scalars(select(Meeting).order_by(Meeting.scheduled_start.desc()))
+    return render_template("triage/meetings.html", meetings=rows.all())
+
+
+@bp.route("/meetings/<int:meeting_id>")
+@staff_required
+def meeting(meeting_id: int) -> str:
+    """Questions stored for one meeting."""
+    session = runtime().db.session
+    mtg = session.get(Meeting, meeting_id)
+    if mtg is None:
+        abort(404)
+    questions = session.scalars(
+        select(Question)
+        .options(joinedload(Question.submission))
+        .where(Question.meeting_id == meeting_id)
+        .order_by(Question.id.desc())
+    ).all()
+    return render_template("triage/meeting.html", meeting=mtg, questions=questions)

@@ -1,0 +1,67 @@
+"""RQ jobs: module-level, typed, taking plain data, idempotent, raising on failure.
+
+Each job is a thin wrapper over a service module and uses the process runtime installed by
+``openfloor worker``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from rq import get_current_job
+
+from domain import events
+from domain.queue import PIPELINE_QUEUE, SubmissionMessage, queue
+from domain.runtime import current
+from workers import processing
+from workers.ingest import store_submission
+
+log = logging.getLogger(__name__)
+PROCESS_JOB = "workers.jobs.process_pending"
+
+
+def ingest_submission(message: dict[str, Any]) -> int:
+    """Store one submission message and make sure the meeting's pipeline job is queued."""
+    rt = current()
+    msg = SubmissionMessage.from_dict(message)
+    with rt.db.transaction() as session:
+        submission_id, created = store_submission(session, msg)
+    log.info("ingested submission %s (new=%s, channel=%s)", submission_id, created, msg.channel)
+    if created:
+        events.publish(
+            rt.redis, rt.prefix, msg.meeting_id, "submission.received",
+            {"submission_id": submission_id, "channel": msg.channel},
+        )  # fmt: skip
+    schedule_processing(msg.meeting_id)
+    return submission_id
+
+
+def schedule_processing(meeting_id: int) -> None:
+    """Queue one pipeline job per meeting unless one is already waiting."""
+    rt = current()
+    job_id = f"process-{meeting_id}"
+    guard = f"{rt.prefix}:pipeline-queued:{meeting_id}"
+    # The guard is cleared by the job when it starts, so work arriving during a run
+    # queues exactly one follow-up run.
+    if rt.redis.set(guard, "1", nx=True, ex=300):
+        queue(rt.redis, rt.prefix, PIPELINE_QUEUE).enqueue(
+            PROCESS_JOB, meeting_id, job_id=f"{job_id}-{_token()}", result_ttl=600
+        )
+
+
+def process_pending(meeting_id: int) -> int:
+    """Run the pipeline over the meeting's pending submissions, in batches; returns the count."""
+    rt = current()
+    rt.redis.delete(f"{rt.prefix}:pipeline-queued:{meeting_id}")
+    total = 0
+    while True:
+        done = processing.process_batch(rt, meeting_id, rt.settings.worker_batch_size)
+        total += done
+        if done < rt.settings.worker_batch_size:
+            return total
+
+
+def _token() -> str:
+    job = get_current_job()
+    return job.id[-12:] if job is not None else "direct"
