@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import MetaData, create_engine, event
 from sqlalchemy.engine import Engine
@@ -64,7 +64,7 @@ class Database:
     def __init__(self) -> None:
         self._engine: Engine | None = None
         self._factory: sessionmaker[Session] | None = None
-        self.session: scoped_session[Session] = scoped_session(self._make_session)
+        self.session: scoped_session[Session] = scoped_session(cast(Any, self._make_session))
 
     def _make_session(self) -> Session:
         if self._factory is None:

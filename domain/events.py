@@ -30,14 +30,10 @@ def stream_key(prefix: str, meeting_id: int) -> str:
     return f"{prefix}:events:{meeting_id}"
 
 
-def publish(
-    redis: Redis, prefix: str, meeting_id: int, type_: str, data: dict[str, Any]
-) -> str:
+def publish(redis: Redis, prefix: str, meeting_id: int, type_: str, data: dict[str, Any]) -> str:
     """Append an event (ids and counts only, never personal data); returns its stream id."""
-    fields = {"type": type_, "data": json.dumps(data, separators=(",", ":"))}
-    raw = redis.xadd(
-        stream_key(prefix, meeting_id), fields, maxlen=STREAM_MAXLEN, approximate=True
-    )
+    fields: dict[Any, Any] = {"type": type_, "data": json.dumps(data, separators=(",", ":"))}
+    raw = redis.xadd(stream_key(prefix, meeting_id), fields, maxlen=STREAM_MAXLEN, approximate=True)
     return raw.decode() if isinstance(raw, bytes) else str(raw)
 
 
@@ -50,7 +46,7 @@ def read(
     count: int = 100,
 ) -> list[Event]:
     """Events after ``last_id`` ("$" = only new ones), waiting up to ``block_ms``."""
-    reply = redis.xread({stream_key(prefix, meeting_id): last_id}, count=count, block=block_ms)
+    reply: Any = redis.xread({stream_key(prefix, meeting_id): last_id}, count=count, block=block_ms)
     events: list[Event] = []
     for _key, entries in reply or []:
         for raw_id, fields in entries:

@@ -31,7 +31,10 @@ class Runtime:
         """Shared Redis client (connection pool; connects on first command)."""
         if self._redis is None:
             self._redis = Redis.from_url(
-                self.redis_url, socket_timeout=10, socket_connect_timeout=3, health_check_interval=30
+                self.redis_url,
+                socket_timeout=10,
+                socket_connect_timeout=3,
+                health_check_interval=30,
             )
         return self._redis
 

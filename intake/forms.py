@@ -18,13 +18,18 @@ class QuestionForm(FlaskForm):
         widget=GovTextArea(),
         validators=[
             DataRequired(message="Enter your question"),
-            Length(max=QUESTION_LIMIT, message=f"Question must be {QUESTION_LIMIT} characters or fewer"),
+            Length(
+                max=QUESTION_LIMIT, message=f"Question must be {QUESTION_LIMIT} characters or fewer"
+            ),
         ],
     )
     name = StringField(
         "First name (optional)",
         widget=GovTextInput(),
-        validators=[Optional(), Length(max=80, message="First name must be 80 characters or fewer")],
+        validators=[
+            Optional(),
+            Length(max=80, message="First name must be 80 characters or fewer"),
+        ],
     )
     town = StringField(
         "Town or village (optional)",

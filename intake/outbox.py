@@ -79,4 +79,3 @@ def relay(rt: Runtime, ids: list[int] | None = None, limit: int = 500) -> int:
             row.relayed_at = datetime.now(UTC)
             sent += 1
     return sent
-

@@ -41,7 +41,11 @@ def test_question_travels_from_form_to_triage(
         login = staff.get("/triage/login")
         signed_in = staff.post(
             "/triage/login",
-            data={"csrf_token": _csrf(login.text), "email": STAFF_EMAIL, "password": STAFF_PASSWORD},
+            data={
+                "csrf_token": _csrf(login.text),
+                "email": STAFF_EMAIL,
+                "password": STAFF_PASSWORD,
+            },
         )
         assert "Meetings" in signed_in.text
 

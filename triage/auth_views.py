@@ -23,7 +23,9 @@ class LoginForm(FlaskForm):
     """Email and password."""
 
     email = StringField(
-        "Email address", widget=GovTextInput(), validators=[DataRequired("Enter your email address")]
+        "Email address",
+        widget=GovTextInput(),
+        validators=[DataRequired("Enter your email address")],
     )
     password = PasswordField(
         "Password", widget=GovPasswordInput(), validators=[DataRequired("Enter your password")]
@@ -48,7 +50,13 @@ def login() -> str | Response:
         user = session.scalar(select(StaffUser).where(func.lower(StaffUser.email) == email))
         if user is not None and user.active and user.check_password(form.password.data or ""):
             login_user(user)
-            record(session, "staff.login", actor_id=user.id, target_type="staff_user", target_id=user.id)
+            record(
+                session(),
+                "staff.login",
+                actor_id=user.id,
+                target_type="staff_user",
+                target_id=user.id,
+            )
             session.commit()
             return redirect(_safe_next(request.args.get("next")))
         form.password.errors = ["Email address or password is not right"]

@@ -15,7 +15,9 @@ def process_batch(rt: Runtime, meeting_id: int, limit: int) -> int:
     with rt.db.transaction() as session:
         pending = session.scalars(
             select(Submission)
-            .where(Submission.meeting_id == meeting_id, Submission.status == SubmissionStatus.PENDING)
+            .where(
+                Submission.meeting_id == meeting_id, Submission.status == SubmissionStatus.PENDING
+            )
             .order_by(Submission.id)
             .limit(limit)
             .with_for_update(skip_locked=True)

@@ -39,9 +39,7 @@ class QuestionGroup(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     theme: Mapped[Theme | None] = relationship()
-    questions: Mapped[list[Question]] = relationship(
-        back_populates="group", order_by="Question.id"
-    )
+    questions: Mapped[list[Question]] = relationship(back_populates="group", order_by="Question.id")
 
 
 class Question(Base):

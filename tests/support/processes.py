@@ -25,7 +25,9 @@ def openfloor_env(settings: Mapping[str, Any]) -> dict[str, str]:
     return env
 
 
-def start_openfloor(args: list[str], settings: Mapping[str, Any], log: Path) -> subprocess.Popen[bytes]:
+def start_openfloor(
+    args: list[str], settings: Mapping[str, Any], log: Path
+) -> subprocess.Popen[bytes]:
     """Start `python -m openfloor ARGS` with output to ``log``."""
     with log.open("ab") as handle:  # the child keeps its own copy of the descriptor
         return subprocess.Popen(

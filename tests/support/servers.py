@@ -57,10 +57,19 @@ class RedisServer:
         self.proc = subprocess.Popen(
             [
                 redis_server_binary(),
-                "--port", str(self.port), "--bind", "127.0.0.1",
-                "--dir", str(self.workdir), "--appendonly", "yes", "--save", "",
-                "--maxmemory-policy", "noeviction",
-            ],  # fmt: skip
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                str(self.workdir),
+                "--appendonly",
+                "yes",
+                "--save",
+                "",
+                "--maxmemory-policy",
+                "noeviction",
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
