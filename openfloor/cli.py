@@ -106,6 +106,18 @@ def worker(burst: bool, queues: tuple[str, ...]) -> None:
     run_worker(_runtime(), burst=burst, queues=list(queues) or None)
 
 
+@main.command("worker-health")
+@click.option("--max-age", default=120, show_default=True, help="Seconds since last heartbeat.")
+def worker_health(max_age: int) -> None:
+    """Exit 0 if an RQ worker on this host has sent a heartbeat recently (for healthchecks)."""
+    from openfloor.worker import healthy_workers_here
+
+    count = healthy_workers_here(_runtime(), max_age)
+    if count == 0:
+        raise click.ClickException("no live worker on this host")
+    click.echo(f"{count} live worker(s)")
+
+
 @main.command()
 @click.option("--once", is_flag=True, help="Run one round and exit.")
 def scheduler(once: bool) -> None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import socket
+from datetime import UTC, datetime, timedelta
 
-from rq import SimpleWorker
+from rq import SimpleWorker, Worker
 from rq.serializers import JSONSerializer
 
 from domain.queue import INGEST_QUEUE, MAINTENANCE_QUEUE, PIPELINE_QUEUE, queue
@@ -28,3 +30,17 @@ def run_worker(rt: Runtime, *, burst: bool = False, queues: list[str] | None = N
     qs = [queue(rt.redis, rt.prefix, name) for name in (queues or ALL_QUEUES)]
     w = SimpleWorker(qs, connection=rt.redis, serializer=JSONSerializer)
     return bool(w.work(burst=burst, with_scheduler=True, logging_level=rt.settings.log_level))
+
+
+def healthy_workers_here(rt: Runtime, max_age: int) -> int:
+    """How many RQ workers on this host sent a heartbeat in the last ``max_age`` seconds."""
+    cutoff = datetime.now(UTC) - timedelta(seconds=max_age)
+    host = socket.gethostname()
+    count = 0
+    for w in Worker.all(connection=rt.redis):
+        beat = w.last_heartbeat
+        if beat is not None and beat.tzinfo is None:
+            beat = beat.replace(tzinfo=UTC)
+        if w.hostname == host and beat is not None and beat >= cutoff:
+            count += 1
+    return count
