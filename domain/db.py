@@ -21,6 +21,9 @@ NAMING = {
 }
 
 
+IMMEDIATE = "openfloor_sqlite_immediate"
+
+
 class Base(DeclarativeBase):
     """Declarative base of every openfloor table."""
 
@@ -50,8 +53,12 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
-            # pysqlite's own transaction handling is broken for SAVEPOINT; emit BEGIN ourselves
-            conn.exec_driver_sql("BEGIN")
+            # pysqlite's own transaction handling is broken for SAVEPOINT, so BEGIN ourselves.
+            # Write transactions (Database.transaction) BEGIN IMMEDIATE: taking the write lock
+            # up front means a read-then-write can never fail with SQLITE_BUSY_SNAPSHOT when
+            # another process commits in between. Request-scoped reads stay deferred.
+            immediate = conn.get_execution_options().get(IMMEDIATE, False)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)
@@ -97,6 +104,7 @@ class Database:
         session = self.new_session()
         try:
             with session.begin():
+                session.connection(execution_options={IMMEDIATE: True})
                 yield session
         finally:
             session.close()

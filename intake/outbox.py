@@ -11,7 +11,7 @@ import logging
 from datetime import UTC, datetime
 
 from redis.exceptions import RedisError
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -56,26 +56,43 @@ def find(session: Session, channel: str, external_id: str) -> OutboxMessage | No
 def relay(rt: Runtime, ids: list[int] | None = None, limit: int = 500) -> int:
     """Push unsent outbox messages to the queue; returns how many were sent.
 
+    No transaction is held while talking to Redis. A crash between the push and the mark
+    only means a repeat push, which the job id and the submission's unique key absorb.
     Stops quietly at the first Redis error: the rows stay unsent for the next attempt.
     """
-    sent = 0
     with rt.db.transaction() as session:
         stmt = (
-            select(OutboxMessage)
+            select(OutboxMessage.id, OutboxMessage.payload)
             .where(OutboxMessage.relayed_at.is_(None))
             .order_by(OutboxMessage.id)
             .limit(limit)
-            .with_for_update(skip_locked=True)
         )
         if ids is not None:
             stmt = stmt.where(OutboxMessage.id.in_(ids))
-        for row in session.scalars(stmt):
-            row.attempts += 1
-            try:
-                push(rt.redis, rt.prefix, SubmissionMessage.from_dict(dict(row.payload)))
-            except RedisError as exc:
-                log.warning("queue unavailable, outbox message %s kept for retry: %s", row.id, exc)
-                break
-            row.relayed_at = datetime.now(UTC)
-            sent += 1
-    return sent
+        pending = [(row_id, dict(payload)) for row_id, payload in session.execute(stmt)]
+    sent: list[int] = []
+    failed: int | None = None
+    for row_id, payload in pending:
+        try:
+            push(rt.redis, rt.prefix, SubmissionMessage.from_dict(payload))
+        except RedisError as exc:
+            log.warning("queue unavailable, outbox message %s kept for retry: %s", row_id, exc)
+            failed = row_id
+            break
+        sent.append(row_id)
+    if sent or failed is not None:
+        now = datetime.now(UTC)
+        with rt.db.transaction() as session:
+            if sent:
+                session.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id.in_(sent))
+                    .values(relayed_at=now, attempts=OutboxMessage.attempts + 1)
+                )
+            if failed is not None:
+                session.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id == failed)
+                    .values(attempts=OutboxMessage.attempts + 1)
+                )
+    return len(sent)

@@ -52,6 +52,9 @@ def create_app(
         SESSION_COOKIE_HTTPONLY=True,
         WTF_CSRF_TIME_LIMIT=4 * 3600,
         RATELIMIT_HEADERS_ENABLED=True,
+        # Rate limiting must never cost a question: if Redis is down, fall back to memory.
+        RATELIMIT_SWALLOW_ERRORS=True,
+        RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
     )
     logging.basicConfig(level=settings.log_level)
 
