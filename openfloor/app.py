@@ -101,10 +101,11 @@ def _register_blueprints(app: Flask) -> None:
     import domain.web.auth  # noqa: F401  (registers the user loader)
     from intake.views import bp as intake_bp
     from triage.auth_views import bp as auth_bp
+    from triage.decision_views import bp as decisions_bp
     from triage.live import bp as live_bp
     from triage.views import bp as triage_bp
 
-    for bp in (intake_bp, auth_bp, triage_bp, live_bp):
+    for bp in (intake_bp, auth_bp, triage_bp, live_bp, decisions_bp):
         app.register_blueprint(bp)
 
     @app.route("/")

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, render_template
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
-from domain.models import Meeting, Question
+from domain.models import Meeting
 from domain.web.auth import staff_required
 from domain.web.context import runtime
+from triage.board import active_themes, load_board
 
 bp = Blueprint("triage", __name__, template_folder="templates", url_prefix="/triage")
 
@@ -30,10 +30,13 @@ def meeting(meeting_id: int) -> str:
     mtg = session.get(Meeting, meeting_id)
     if mtg is None:
         abort(404)
-    questions = session.scalars(
-        select(Question)
-        .options(joinedload(Question.submission))
-        .where(Question.meeting_id == meeting_id)
-        .order_by(Question.id.desc())
-    ).all()
-    return render_template("triage/meeting.html", meeting=mtg, questions=questions)
+    groups, flagged = load_board(session, meeting_id)
+    total = sum(len(g.questions) for g in groups) + len(flagged)
+    return render_template(
+        "triage/meeting.html",
+        meeting=mtg,
+        groups=groups,
+        flagged=flagged,
+        total=total,
+        themes=active_themes(session),
+    )

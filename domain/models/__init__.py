@@ -1,6 +1,7 @@
 """All tables, importable from one place (Alembic's target metadata)."""
 
 from domain.models.agenda import AgendaItem
+from domain.models.api_token import ApiToken
 from domain.models.audit import AuditEvent
 from domain.models.enums import (
     AgendaStatus,
@@ -22,6 +23,7 @@ from domain.models.user import StaffUser
 __all__ = [
     "AgendaItem",
     "AgendaStatus",
+    "ApiToken",
     "AuditEvent",
     "Channel",
     "Meeting",

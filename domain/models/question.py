@@ -75,6 +75,10 @@ class Question(Base):
     # Set when staff moved/merged/split this question: workers never change it again.
     group_locked: Mapped[bool] = mapped_column(Boolean, default=False)
     theme_locked: Mapped[bool] = mapped_column(Boolean, default=False)
+    # When staff last decided about this question; workers pick decisions up incrementally.
+    decided_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), nullable=True, index=True
+    )
     embedding: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     written_answer: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
