@@ -26,7 +26,7 @@ def meetings() -> str:
 @staff_required
 def meeting(meeting_id: int) -> str:
     """Questions stored for one meeting."""
-    session = runtime().db.session
+    session = runtime().db.session()
     mtg = session.get(Meeting, meeting_id)
     if mtg is None:
         abort(404)
