@@ -21,6 +21,7 @@ from domain.models import Role, StaffUser
 from domain.runtime import Runtime, install
 from domain.settings import Settings, load_settings
 from openfloor.app import resolve_redis_url
+from openfloor.embedded import stop_embedded_redis
 
 log = logging.getLogger("openfloor")
 
@@ -151,7 +152,11 @@ def run(host: str, port: int, with_demo: bool) -> None:
         subprocess.Popen([*exe, "web", "--host", host, "--port", str(port)], env=env),
     ]
     click.echo(f"\nopenfloor is running: http://{host}:{port}/ask  (staff: /triage)\n")
-    _supervise(children)
+    try:
+        _supervise(children)
+    finally:
+        if not settings.redis_url:
+            stop_embedded_redis(settings.instance_path)
 
 
 def _supervise(children: list[subprocess.Popen[Any]]) -> None:

@@ -29,7 +29,8 @@ def run_worker(rt: Runtime, *, burst: bool = False, queues: list[str] | None = N
     warm_up()
     qs = [queue(rt.redis, rt.prefix, name) for name in (queues or ALL_QUEUES)]
     w = SimpleWorker(qs, connection=rt.redis, serializer=JSONSerializer)
-    return bool(w.work(burst=burst, with_scheduler=True, logging_level=rt.settings.log_level))
+    # RQ logs two lines per job at INFO; only its warnings are worth a terminal on meeting night.
+    return bool(w.work(burst=burst, with_scheduler=True, logging_level="WARNING"))
 
 
 def healthy_workers_here(rt: Runtime, max_age: int) -> int:
