@@ -10,7 +10,9 @@ Staff group the questions for a meeting by theme ("ASB and no visible police pre
   bonus for keyword cues. The best theme wins when its score reaches ``threshold``.
 * A question that fits no theme goes to *discovery*: online leader clustering over such
   questions forms new-theme candidates (slugs ``new:1``, ``new:2``...), each with an automatic
-  label made of its most distinctive words, which staff can rename.
+  label made of its most distinctive words, which staff can rename. An unsure question that
+  resembles nothing seen so far keeps its best-guess theme (when above ``floor``) but is
+  remembered; if a second unsure question like it arrives, the two found a discovered theme.
 * Staff feedback: :meth:`ThemeClassifier.learn` adds a question's embedding as an extra
   example of the theme staff chose, and pins that question to the theme so the classifier
   never changes it.
@@ -46,6 +48,7 @@ __all__ = [
     "ThemeAssignment",
     "ThemeClassifier",
     "ThemeInfo",
+    "distinctive_label",
     "load_seed_taxonomy",
     "load_taxonomy",
     "themes_from_records",
@@ -238,6 +241,15 @@ class _Model:
         return [*self.member_texts.values(), *self.learned_texts]
 
 
+@dataclass
+class _Orphan:
+    """A low-confidence question given its best-guess theme, kept to seed discovery."""
+
+    qid: str | None
+    vector: np.ndarray
+    text: str
+
+
 # --- classifier ------------------------------------------------------------------------------
 
 
@@ -249,12 +261,17 @@ class ThemeClassifier:
         embedder: object with ``embed(texts)`` returning unit float32 rows, and ``dim``.
         threshold: minimum score for a question to take a taxonomy theme; below it the
             question goes to discovery.
-        join_threshold: minimum cosine similarity to a discovered theme's centroid for a
-            question to join it (otherwise it starts a new candidate theme).
+        join_threshold: minimum cosine similarity to a discovered theme's centroid (or to a
+            remembered unsure question) for a question to join it.
         proto_weight: weight of cosine similarity to the theme prototype.
         knn_weight: weight of the mean similarity to the theme's ``knn`` nearest examples.
         keyword_bonus: added to a taxonomy theme's score when one of its keywords occurs.
         knn: number of nearest examples averaged.
+        floor: an unsure question (below ``threshold``) that resembles no discovered theme and
+            no earlier unsure question keeps its best theme if it scores at least this, and
+            is remembered to seed discovery; below ``floor`` it starts a discovered theme at
+            once. ``floor >= threshold`` turns the fallback off.
+        max_orphans: how many such remembered questions are kept (oldest dropped first).
 
     The defaults were chosen on one half of ``bench/data/policing_questions.jsonl``
     (``bench/eval_themes.py --tune``) and reported on the other half.
@@ -271,6 +288,9 @@ class ThemeClassifier:
         knn_weight: float = 0.3,
         keyword_bonus: float = 0.36,
         knn: int = 2,
+        floor: float = 0.40,
+        max_orphans: int = 200,
+        staff_match: float = 0.6,
     ) -> None:
         """Embed the taxonomy (examples, label and description of every theme)."""
         self.embedder = embedder
@@ -281,6 +301,10 @@ class ThemeClassifier:
         self.knn_weight = knn_weight
         self.keyword_bonus = keyword_bonus
         self.knn = int(knn)
+        self.floor = floor
+        self.max_orphans = int(max_orphans)
+        self.staff_match = staff_match
+        self._orphans: list[_Orphan] = []
         self._models: dict[str, _Model] = {}
         self._pins: dict[str, str] = {}  # question id -> staff theme
         self._member_of: dict[str, str] = {}  # question id -> discovered theme
@@ -292,6 +316,7 @@ class ThemeClassifier:
         self._disc_dirty = True
         for theme in themes:
             self.add_theme(theme)
+        self._rebuild_taxonomy()
 
     # -- taxonomy management --
 
@@ -363,6 +388,7 @@ class ThemeClassifier:
             raise ValueError(f"vector has {vec.shape[0]} dimensions, expected {self.dim}")
         if question_id is not None:
             self._pins[question_id] = slug
+            self._orphans = [o for o in self._orphans if o.qid != question_id]
             previous = self._member_of.pop(question_id, None)
             if previous is not None and previous != slug and previous in self._models:
                 self._remove_member(previous, question_id)
@@ -420,6 +446,7 @@ class ThemeClassifier:
         best = scores.argmax(axis=1)
         picks: list[tuple[str, float, bool]] = []
         touched: set[str] = set()
+        orphan_pick: dict[int, int] = {}  # id() of an orphan made in this batch -> its pick
         for i in range(n):
             qid = ids[i] if ids is not None else None
             if qid is not None and self._pins.get(qid) in self._models:
@@ -442,7 +469,20 @@ class ThemeClassifier:
             if tax_score >= self.threshold:
                 picks.append((tax_slug, tax_score, False))
                 continue
+            orphan = self._nearest_orphan(vectors[i])
+            if orphan is None and tax_score >= self.floor:
+                # Unsure, and nothing like it yet: keep the best guess, remember the question.
+                self._remember_orphan(_Orphan(qid, vectors[i], matched[i]))
+                orphan_pick[id(self._orphans[-1])] = len(picks)
+                picks.append((tax_slug, tax_score, False))
+                continue
             slug = self._new_candidate()
+            if orphan is not None:
+                # A second unsure question like an earlier one: together they found a theme.
+                self._orphans.remove(orphan)
+                self._add_member(slug, orphan.vector, orphan.text, orphan.qid)
+                if id(orphan) in orphan_pick:
+                    picks[orphan_pick.pop(id(orphan))] = (slug, 1.0, False)
             self._add_member(slug, vectors[i], matched[i], qid)
             touched.add(slug)
             picks.append((slug, 1.0, False))
@@ -494,9 +534,19 @@ class ThemeClassifier:
                 "knn_weight": self.knn_weight,
                 "keyword_bonus": self.keyword_bonus,
                 "knn": self.knn,
+                "floor": self.floor,
+                "max_orphans": self.max_orphans,
+                "staff_match": self.staff_match,
             },
             "themes": themes,
             "pins": dict(self._pins),
+            "orphans": {
+                "ids": [o.qid for o in self._orphans],
+                "texts": [o.text for o in self._orphans],
+                "vectors": _encode(
+                    np.array([o.vector for o in self._orphans], np.float32).reshape(-1, self.dim)
+                ),
+            },
             "next_new": self._next_new,
             "next_anon": self._next_anon,
             "df": dict(self._df),
@@ -538,6 +588,13 @@ class ThemeClassifier:
             model.learned = list(_decode(entry["learned"], dim))
             model.learned_texts = list(entry["learned_texts"])
         self._pins = dict(state["pins"])
+        orphans = state["orphans"]
+        self._orphans = [
+            _Orphan(qid, vec, text)
+            for qid, vec, text in zip(
+                orphans["ids"], _decode(orphans["vectors"], dim), orphans["texts"], strict=True
+            )
+        ]
         self._next_new = int(state["next_new"])
         self._next_anon = int(state["next_anon"])
         self._df, self._docs = Counter(state["df"]), int(state["docs"])
@@ -562,6 +619,9 @@ class ThemeClassifier:
         empty = np.zeros((0, self.dim), np.float32)
         self._tax_protos = np.stack([_unit(v.mean(axis=0)) for v in vecs]) if vecs else empty
         self._tax_examples = np.concatenate(vecs) if vecs else empty
+        learned = [(j, v) for j, m in enumerate(tax) for v in m.learned]
+        self._learned_owner = np.array([j for j, _ in learned], dtype=np.int64)
+        self._learned_vecs = np.stack([v for _, v in learned]) if learned else empty
         bounds = np.cumsum([0, *(len(v) for v in vecs)])
         self._tax_bounds = list(zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True))
         self._tax_dirty = False
@@ -618,7 +678,16 @@ class ThemeClassifier:
             for i, text in enumerate(matched):
                 for hit in self._tax_lexicon.finditer(text):
                     lex[i, int(hit.lastgroup[1:])] = 1.0  # type: ignore[index]
-        return self.proto_weight * proto + self.knn_weight * knn + self.keyword_bonus * lex
+        score = self.proto_weight * proto + self.knn_weight * knn + self.keyword_bonus * lex
+        if len(self._learned_vecs):
+            # A staff example is strong evidence: a question at least as close to one as
+            # the theme's score says gets that similarity as the theme's score.
+            staff = vectors @ self._learned_vecs.T
+            for j in np.unique(self._learned_owner):
+                near = staff[:, self._learned_owner == j].max(axis=1)
+                near = np.where(near >= self.staff_match, near, -np.inf)
+                score[:, j] = np.maximum(score[:, j], near)
+        return score
 
     def _nearest_discovered(self, vector: np.ndarray) -> tuple[str | None, float]:
         """The discovered theme whose centroid is most similar to ``vector``, and the cosine."""
@@ -629,6 +698,19 @@ class ThemeClassifier:
         sims = self._disc_protos[: len(self._disc_slugs)] @ vector
         j = int(sims.argmax())
         return self._disc_slugs[j], float(sims[j])
+
+    def _remember_orphan(self, orphan: _Orphan) -> None:
+        self._orphans.append(orphan)
+        if len(self._orphans) > self.max_orphans:
+            del self._orphans[0]
+
+    def _nearest_orphan(self, vector: np.ndarray) -> _Orphan | None:
+        """The remembered unsure question most similar to ``vector``, if similar enough."""
+        if not self._orphans:
+            return None
+        sims = np.stack([o.vector for o in self._orphans]) @ vector
+        j = int(sims.argmax())
+        return self._orphans[j] if sims[j] >= self.join_threshold else None
 
     def _new_candidate(self) -> str:
         slug = f"{DISCOVERED_PREFIX}{self._next_new}"
@@ -701,12 +783,12 @@ def distinctive_label(
         reverse=True,
     )
     chosen: list[str] = []
+    used: set[str] = set()
     for _, term in scored:
-        if any(term in c.split() or c in term.split() or term == c for c in chosen):
-            continue
-        if " " in term and any(w in chosen for w in term.split()):
+        if used & set(term.split()):
             continue
         chosen.append(term)
+        used.update(term.split())
         if sum(len(c.split()) for c in chosen) >= words:
             break
     return ", ".join(chosen).capitalize()
