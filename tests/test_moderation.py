@@ -425,4 +425,5 @@ def test_all_stages_well_under_half_a_millisecond_per_question() -> None:
             moderate(n)
             find_personal_data(n.clean)
         best = min(best, (time.perf_counter() - start) / len(texts))
-    assert best < 0.00025, f"{best * 1e6:.0f} µs per question"
+    # Typical: ~60 µs. The bound leaves room for a loaded CI machine, under the 0.5 ms budget.
+    assert best < 0.0004, f"{best * 1e6:.0f} µs per question"

@@ -173,6 +173,7 @@ def test_postcode_districts_are_kept() -> None:
         ("Tell Cllr Roberts he never answers.", "Roberts"),
         ("My ex-husband Darren Hughes keeps turning up.", "Darren Hughes"),
         ("her ex, Darren, won't stop", "Darren"),
+        ("My ex-partner Shaun keeps driving past.", "Shaun"),
         ("My son Tyler was assaulted.", "Tyler"),
         ("My neighbour, Gary Price, has CCTV.", "Gary Price"),
         ("My daughter's boyfriend Liam Carter sends threats.", "Liam Carter"),

@@ -182,10 +182,11 @@ _LOOKALIKES = str.maketrans(
 _RUN3 = re.compile(r"(.)\1\1")
 _RUNS = re.compile(r"(.)\1{2,}")
 
-# Masked words ("f***ing", "c*nt"): candidate words by length (not insults: too short).
+# Masked words ("f***ing", "c*nt", "sc*m"): candidate words by length (short insults such
+# as "git" would match too much).
 _MASKABLE: dict[int, list[_Hit]] = {}
 for _form, (_cat, _word) in _FORMS.items():
-    if _cat != INSULT and _form.isalpha():
+    if _form.isalpha() and (_cat != INSULT or len(_form) >= 4):
         _MASKABLE.setdefault(len(_form), []).append((_cat, _form))
 
 
@@ -249,7 +250,7 @@ def _classify(token: str, elongated: bool) -> _Hit | None:
 # --------------------------------------------------------------------------------------------
 
 _SENTENCE = re.compile(r"[.?!;:]+(?=\s|$)|\n")
-_SPLIT = str.maketrans({c: " " for c in ',"()[]{}<>/\\|'})
+_SPLIT = str.maketrans({c: " " for c in ',"()[]{}<>/\\|=&~^'})
 _EDGE = "'\".,!?;:-_~"
 _SPACED_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789@$*")
 
@@ -325,9 +326,21 @@ _OFFENDERS = word_set(
     dealing
     """
 )
-_DETERMINERS = word_set("the these those some them such")
+_DETERMINERS = word_set("the these those some them")
 _COPULAS = word_set("is are was were be being s")
 _NOT_SUBJECTS = _OFFENDERS | word_set("there it that this what which")
+# Name-calling aimed at a nationality, ethnicity, religion or other group is hateful, not
+# venting about offenders: "Polish scum", "travellers are vermin".
+_GROUPS = word_set(
+    """
+    polish romanian romanians albanian albanians lithuanian lithuanians bulgarian bulgarians
+    eastern european europeans foreign foreigners foreigner immigrant immigrants migrant
+    migrants refugee refugees asylum seekers muslim muslims jewish jews jew black blacks
+    asian asians pakistani pakistanis indian indians chinese african africans somali
+    somalis irish gypsy gypsies gipsies traveller travellers roma gay gays trans lesbian
+    lesbians disabled
+    """
+)
 
 
 def _insult_targets_person(tokens: list[str], i: int) -> bool:
@@ -335,14 +348,17 @@ def _insult_targets_person(tokens: list[str], i: int) -> bool:
 
     A person is targeted when a target word (you, the PCC, officers...) follows within three
     words or is the nearest anchor before it, or when the insult is the predicate of
-    "X is a ..." with X not an offender category. A determiner right before the insult
+    "X is a ..." with X not an offender category, or when it is aimed at a group of people
+    (nationality, religion...). A determiner right before the insult
     ("the idiots speeding", "those morons") makes it a description of third parties.
     """
     if not _TARGETS.isdisjoint(tokens[i + 1 : i + 4]):
         return True
+    if not _GROUPS.isdisjoint(tokens[max(0, i - 2) : i]):
+        return True
     for j in range(i - 1, max(-1, i - 7), -1):
         tok = tokens[j]
-        if tok in _TARGETS:
+        if tok in _TARGETS or tok in _GROUPS:
             return True
         if tok in _OFFENDERS:
             return False
@@ -409,9 +425,23 @@ _THREATS = [
     _rule("incites violence", "through",
           r"\b(?:brick|bricks|petrol bomb|firebomb|molotov)\s+through\s+"
           r"(?:his|her|your|their|the \w+)\s+windows?\b"),
-    _rule("incites violence", "burn",
-          r"\bburn\s+(?:\w+\s+){1,3}to the ground\b|\bburn\s+(?:his|her|your|their)\s+"
-          r"(?:house|home|car|office)\b"),
+    _rule("incites violence", "burn burns burning torch torches torching",
+          r"\b(?:burn|burns|burning)\s+(?:\w+\s+){1,3}to the ground\b"
+          r"|\b(?:burn|burns|burning|torch|torches|torching)\s+(?:his|her|your|their|the \w+s?)\s+"
+          r"(?:house|home|car|office|station)\b"),
+    _rule("wishes harm", "see seeing watch",
+          rf"\b(?:see|seeing|watch)\s+(?:him|her|them|you|the \w+(?: \w+)?)\s+"
+          rf"(?:{_HARM}|die|dead)\b"),
+    _rule("calls for violence", "wipe exterminate gas kill shoot hang stab",
+          r"\bwipe (?:them|em|the \w+|all \w+) out\b|\bexterminate\b|\bgas (?:them|the \w+)\b"
+          r"|\b(?:kill|shoot|hang|stab) (?:all|every|the lot)\b"),
+    _rule("threatens violence", "knife bullet brick",
+          r"\b(?:knife|bullet|brick|blade) (?:in|into|through) "
+          r"(?:him|her|them|you|your|his|the)\b"),
+    _rule("calls for violence", "take",
+          r"\b(?:should|needs? to|ought to|gonna|going to|will|ill|wants? to)\s+take\s+"
+          r"(?:him|her|them|you|the (?:pcc|commissioner|chief constable|chief|deputy|inspector|"
+          r"sergeant|officer|copper|cop|plod))\s+out\b"),
     _rule("calls for violence", "string hang stringing",
           r"\b(?:string|hang)\s+(?:them|him|her|the \w+|em)\s+(?:all\s+)?up\b|"
           r"\bwants? stringing up\b"),
@@ -431,7 +461,7 @@ _SHORTENERS = word_set(
 )
 _SCHEME = re.compile(r"^[a-z]+://")
 _REPEAT_CHAR = re.compile(r"([^\s\d\-=_*.~#])\1{9,}")
-_REPEAT_UNIT = re.compile(r"(\S{2,3})\1{7,}")
+_REPEAT_UNIT = re.compile(r"(\S{2,5})\1{3,}")
 
 _PROMO = [
     _rule("click here", "click link", r"\bclick (?:here|the link)\b|\blink in (?:my )?bio\b", 2),
@@ -458,6 +488,18 @@ _PROMO = [
     _rule("advertising", "visit free",
           r"\bvisit (?:our|my) (?:website|site|page|shop|store)\b"
           r"|\bfree (?:quote|estimates?|gift|iphone|trial|delivery)\b", 2),
+    _rule("sales pitch", "help send book agency services company team marketing social",
+          r"\bwe help (?:businesses|companies|organisations|organizations|councils|forces|"
+          r"brands|you)\b|\bsend you (?:a|our) (?:proposal|quote|brochure|catalogue)\b"
+          r"|\bbook a (?:call|demo|free)\b|\bour (?:agency|services|company|team) (?:can|will|"
+          r"offers?)\b|\bdigital marketing\b|\bsocial media (?:reach|growth|marketing)\b", 2),
+    _rule("recovery scam", "recover get retrieve hackers hacker recovery",
+          r"\b(?:recover|get back|retrieve) (?:your )?(?:lost |stolen |scammed )?(?:crypto|"
+          r"bitcoin|btc|funds|money|investment)\b|\b(?:our|ethical) hackers?\b"
+          r"|\b(?:crypto|fund|funds|asset) recovery\b|\brecovery (?:experts?|specialists?|"
+          r"services?|agents?)\b", 2),
+    _rule("comparison and lead generation", "compare link quotes",
+          r"\bcompare (?:quotes|prices|deals)\b|\blink below\b|\bquotes in minutes\b", 2),
     _rule("adult", "singles prescription",
           r"\bhot singles\b|\bsingles in your area\b|\bwithout (?:a )?prescription\b", 2),
     _rule("sales", "buy bad instant payday seo betting strike casino giveaway dropshipping "
@@ -470,27 +512,35 @@ _PROMO = [
           r"|\bcongratulations you\b", 2),
 ]  # fmt: skip
 # Single words worth one point each (at most one point per group).
+# Single words worth one point per group. Kept to clearly commercial words: "deal with",
+# "trading standards", "for sale" and "what do you offer" are everyday in policing questions.
 _PROMO_WORDS = [
-    ("crypto/investment", word_set(
-    """
-    bitcoin btc crypto cryptocurrency ethereum forex nft nfts trading invest investment
-    investing
-    """
-)),
-    ("sales words", word_set(
-    """
-    cheap discount offer sale loan loans profit returns vip prices viagra meds followers
-    deal deals
-    """
-)),
-]  # fmt: skip
-# A question about being scammed is not spam, however many crypto words it has.
+    ("crypto/investment", word_set("bitcoin btc crypto cryptocurrency ethereum forex nft nfts")),
+    ("sales words", word_set("cheap discount discounts loan loans profit vip viagra meds bargain")),
+]
+# Rules that ask the reader to get in touch: a "victim" word does not cancel these.
+_CALL_TO_ACTION = frozenset(
+    {
+        "click here",
+        "buy now",
+        "DM me",
+        "messaging app",
+        "recovery scam",
+        "comparison and lead generation",
+    }
+)
 _PROMO_DAMPENERS = word_set(
     """
     scam scams scammed scammer scammers fraud fraudster fraudsters conned victim victims
     lost stolen stole reported arrest arrested arrests prosecute prosecuted prosecution
     """
 )
+
+
+def _long_repeat(token: str) -> bool:
+    """A short unit repeated to at least 16 characters ("lolololol...", "asdfasdfasdf...")."""
+    m = _REPEAT_UNIT.search(token)
+    return m is not None and len(m.group(0)) >= 16
 
 
 def _link_reason(clean: str) -> str | None:
@@ -515,7 +565,7 @@ def _spam_reasons(n: Normalised, words: list[str], word_set: frozenset[str]) -> 
     if link:
         reasons.append(link)
     if any(
-        _REPEAT_CHAR.search(tok) or _REPEAT_UNIT.search(tok.casefold())
+        _REPEAT_CHAR.search(tok) or _long_repeat(tok.casefold())
         for tok in n.clean.split()
         if len(tok) >= 10
     ):
@@ -533,7 +583,11 @@ def _spam_reasons(n: Normalised, words: list[str], word_set: frozenset[str]) -> 
         if not group.isdisjoint(word_set):
             score += 1
             labels.append(label)
-    if score >= 2 and not _PROMO_DAMPENERS.isdisjoint(word_set):
+    if (
+        score >= 2
+        and not _PROMO_DAMPENERS.isdisjoint(word_set)
+        and _CALL_TO_ACTION.isdisjoint(labels)
+    ):
         score -= 2
     if score >= 2:
         reasons.append("looks promotional (" + ", ".join(dict.fromkeys(labels)) + ")")
@@ -548,8 +602,22 @@ _SCOPE_TOPICS = [
     _rule("potholes", "pothole potholes pot resurfacing resurfaced roadworks roundabout repairs",
           r"\bpot ?holes?\b|\broad (?:resurfacing|repairs)\b|\bresurfac\w+\b|\broadworks\b"
           r"|\bnew roundabout\b"),
-    _rule("bin collections", "bin bins collection collections recycling",
-          r"\bbins?\b|\b(?:rubbish|refuse|bin) collections?\b|\brecycling\b"),
+    _rule("bin collections",
+          "bin bins collection collections recycling green garden food waste",
+          r"\bbins?\b|\b(?:rubbish|refuse|bin|waste|commercial) collections?\b|\brecycling\b"
+          r"|\b(?:green|garden|food) waste\b"),
+    _rule("council services", "council",
+          r"\bthe council (?:to |only |never |still |wont |won't |should |must )?(?:fix|fixes|"
+          r"collect|collects|cut|cuts|repair|repairs|clear|clears|empty|empties|mend|maintain|"
+          r"resurface|replace|build|install|put up|sweep|clean)\b"),
+    _rule("public toilets", "toilets", r"\bpublic toilets\b"),
+    _rule("social care", "social", r"\bsocial (?:worker|workers|services|care)\b"),
+    _rule("leisure facilities", "swimming leisure",
+          r"\bswimming (?:pool|baths)\b|\bleisure centre (?:opening|hours|closure|prices)\b"),
+    _rule("road markings", "repainted repaint markings lines",
+          r"\brepaint\w*\b|\broad markings\b|\bwhite lines\b"),
+    _rule("parks and playgrounds", "swings playground equipment",
+          r"\bswings\b|\bplay(?:ground)? equipment\b"),
     _rule("street lights", "street streetlight streetlights lights lighting",
           r"\bstreet ?lights?\b|\bstreet ?lighting\b"),
     _rule("planning", "planning",
@@ -562,11 +630,14 @@ _SCOPE_TOPICS = [
     _rule("fly-tipping", "fly flytipping flytippers flytip flytipped flytips",
           r"\bfly ?tip\w*\b"),
     _rule("dog fouling", "dog", r"\bdog (?:fouling|mess|poo)\b"),
-    _rule("verges and hedges", "grass verge verges hedge hedges",
+    _rule("verges, hedges and trees",
+          "grass verge verges hedge hedges trees overhanging footpath footpaths",
           r"\bgrass (?:cutting|verges?)\b|\bverges? on\b|\bhedges? (?:on|cut|cutting|trimming|"
-          r"overhanging)\b|\bcutting back the hedges\b|\bverges haven\w*\b"),
-    _rule("gritting", "gritting gritters gritter gritted salt",
-          r"\bgritt(?:ing|ers?)\b|\bgritted\b|\bsalt bins?\b"),
+          r"overhanging)\b|\bcutting back the hedges\b|\bverges haven\w*\b"
+          r"|\btrees? overhanging\b|\boverhanging (?:trees|branches|hedges)\b"
+          r"|\bfootpaths? (?:is |are |has been |have been )?(?:overgrown|blocked|closed)\b"),
+    _rule("gritting", "gritting gritters gritter gritted grit salt",
+          r"\bgritt(?:ing|ers?)\b|\bgritted\b|\bgrit\b|\bsalt bins?\b"),
     _rule("pavement repairs", "pavement pavements paving",
           r"\b(?:cracked|broken|uneven) (?:pavements?|paving)\b|\bfix(?:es)? (?:the )?pavements?\b"
           r"|\bpavement repairs?\b|\bpavement on \w+ (?:street|road|lane) is cracked\b"),
@@ -576,9 +647,10 @@ _SCOPE_TOPICS = [
           r"\bbus (?:service|services|route|routes|timetables?)\b|\bthe bus from\b"),
     _rule("health services", "gp nhs waiting hip dentist dentists",
           r"\bgp appointments?\b|\bnhs\b|\bwaiting lists?\b|\bhip operation\b|\bdentists?\b"),
-    _rule("school places", "school",
+    _rule("school places", "school schools",
           r"\bschool (?:places?|admissions?|appeals?)\b|\bplace at (?:his|her|their|my|our) "
-          r"(?:nearest |local )?(?:primary |secondary )?school\b"),
+          r"(?:nearest |local )?(?:primary |secondary )?school\b"
+          r"|\bnew (?:primary |secondary )?school\b|\bschools? (?:are|is) full\b"),
     _rule("housing", "housing council damp",
           r"\bhousing association\b|\bsocial housing\b|\bcouncil house\b|\bdamp\b"),
     _rule("benefits", "universal benefit benefits housing pip",
@@ -633,6 +705,10 @@ def _scope_reason(match_text: str, words: frozenset[str]) -> str | None:
 # moderate()
 # --------------------------------------------------------------------------------------------
 
+# "go f yourself", "eff off": the word itself is spelt out of reach of the lexicon.
+_F_TRIGGERS = word_set("f eff effing effin")
+_F_PHRASE = re.compile(r"\b(?:f|eff|effing|effin)\s+(?:off|you|yourself|yourselves|u)\b")
+
 _ABUSE_LABELS = {
     PROFANITY: "contains profanity",
     SLUR: "contains a slur",
@@ -665,6 +741,8 @@ def _abuse_reasons(n: Normalised, words: frozenset[str]) -> list[str]:
             phrase = " ".join(m.group(0).split())
             found[_PHRASES[phrase]].append(_mask(phrase))
 
+    if not _F_TRIGGERS.isdisjoint(words) and _F_PHRASE.search(n.match_text):
+        found[PROFANITY].append("f*** off")
     reasons = []
     for category, hits in found.items():
         if hits:

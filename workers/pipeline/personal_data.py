@@ -215,8 +215,8 @@ _PUBLIC_ROLE_WORDS = word_set(
 )
 _RELATIONS = word_set(
     """
-    neighbour neighbours next-door son sons daughter daughters ex ex-husband ex-wife ex-
-    partner ex-boyfriend ex-girlfriend husband wife partner boyfriend girlfriend brother
+    neighbour neighbours next-door son sons daughter daughters ex ex-husband ex-wife
+    ex-partner ex-boyfriend ex-girlfriend husband wife partner boyfriend girlfriend brother
     sister mum mom mother dad father stepson stepdaughter stepdad stepmum cousin uncle
     aunt auntie nephew niece grandson granddaughter grandad grandma nan friend mate
     colleague boss landlord landlady tenant lodger carer child grandchild
