@@ -8,6 +8,7 @@ import httpx
 
 from domain.models import Meeting
 from tests.conftest import STAFF_EMAIL, STAFF_PASSWORD
+from tests.support.forms import submit_question
 from tests.support.processes import LiveServer, wait_for
 
 
@@ -25,12 +26,7 @@ def test_question_travels_from_form_to_triage(
     app.config["WTF_CSRF_ENABLED"] = True
     text = "Why are sheep being stolen from farms near Clun and what is being done?"
     with httpx.Client(base_url=live_server.url, follow_redirects=True) as public:
-        form = public.get(f"/meetings/{meeting.slug}/ask")
-        assert form.status_code == 200
-        sent = public.post(
-            f"/meetings/{meeting.slug}/ask",
-            data={"csrf_token": _csrf(form.text), "question": text, "name": "Les", "town": "Clun"},
-        )
+        sent = submit_question(public, meeting.slug, text, name="Les", town="Clun")
         assert sent.status_code == 200
         assert "Question sent" in sent.text
         assert re.search(r"Q-[0-9A-Z]{4}-[0-9A-Z]{4}", sent.text)

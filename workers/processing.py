@@ -1,40 +1,266 @@
-"""Turn pending submissions into questions and tell the live views."""
+"""Turn pending submissions into questions: the pipeline plus the database and event bus.
+
+One worker at a time processes a meeting (a Redis lock), so its in-memory indexes are the
+meeting's. Before each batch it catches up with the database: questions stored by other
+worker processes, and staff decisions (which always win). Group membership lives in the
+database: a new question joins the *current* group of the question it matched, so a staff
+move, merge or split is followed by every later placement.
+"""
 
 from __future__ import annotations
 
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from domain import events
-from domain.models import Question, Submission, SubmissionStatus
+from domain.models import (
+    Question,
+    QuestionGroup,
+    QuestionStatus,
+    Submission,
+    SubmissionStatus,
+)
 from domain.runtime import Runtime
+from workers.pipeline.engine import Analysis, Item, Pipeline, is_new
+from workers.pipeline.normalise import normalise
+from workers.pipeline.themes import ThemeClassifier
+from workers.theme_store import ThemeMap, seed_taxonomy
+
+log = logging.getLogger(__name__)
+LOCK_SECONDS = 300
+
+
+@dataclass
+class MeetingState:
+    """A worker process's view of one meeting."""
+
+    pipeline: Pipeline
+    themes: ThemeMap
+    last_question_id: int = 0
+    last_decision: datetime | None = None
+    theme_version: int = 0
+    known_submissions: set[int] = field(default_factory=set)
+
+
+_states: dict[tuple[str, int], MeetingState] = {}
 
 
 def process_batch(rt: Runtime, meeting_id: int, limit: int) -> int:
     """Process up to ``limit`` pending submissions of a meeting; returns how many."""
-    created: list[int] = []
+    lock = rt.redis.lock(
+        f"{rt.prefix}:pipeline-lock:{meeting_id}",
+        timeout=LOCK_SECONDS,
+        blocking_timeout=LOCK_SECONDS,
+    )
+    if not lock.acquire():
+        raise TimeoutError(f"meeting {meeting_id} pipeline is busy")  # RQ retries the job
+    try:
+        return _process_locked(rt, meeting_id, limit)
+    finally:
+        lock.release()
+
+
+def _process_locked(rt: Runtime, meeting_id: int, limit: int) -> int:
+    started = time.perf_counter()
+    state = _state(rt, meeting_id)
     with rt.db.transaction() as session:
+        _catch_up(rt, session, meeting_id, state)
         pending = session.scalars(
             select(Submission)
             .where(
-                Submission.meeting_id == meeting_id, Submission.status == SubmissionStatus.PENDING
+                Submission.meeting_id == meeting_id,
+                Submission.status == SubmissionStatus.PENDING,
             )
             .order_by(Submission.id)
             .limit(limit)
-            .with_for_update(skip_locked=True)
         ).all()
-        for sub in pending:
-            q = Question(
-                submission_id=sub.id,
-                meeting_id=meeting_id,
-                text=sub.raw_text.strip(),
-                redacted_text=sub.raw_text.strip(),
-            )
-            session.add(q)
-            sub.status = SubmissionStatus.PROCESSED
-            session.flush()
-            created.append(q.id)
-    if created:
-        events.publish(
-            rt.redis, rt.prefix, meeting_id, "questions.created", {"question_ids": created}
-        )
+        if not pending:
+            return 0
+        analyses = state.pipeline.analyse([_item(s) for s in pending])
+        created = _store(session, meeting_id, pending, analyses, state)
+    _save_themes(rt, meeting_id, state)
+    elapsed = time.perf_counter() - started
+    events.publish(
+        rt.redis, rt.prefix, meeting_id, "questions.created",
+        {"question_ids": created, "count": len(created), "seconds": round(elapsed, 4)},
+    )  # fmt: skip
+    log.info("meeting %s: %d questions in %.3fs", meeting_id, len(created), elapsed)
     return len(created)
+
+
+def _item(sub: Submission) -> Item:
+    return Item(
+        id=str(sub.id),
+        text=sub.raw_text,
+        name=sub.author_name,
+        location=sub.location,
+        channel=sub.channel.value,
+        author=f"{sub.channel.value}:{(sub.author_name or sub.external_id).lower()}",
+        at=sub.received_at.timestamp(),
+    )
+
+
+def _store(
+    session: Session,
+    meeting_id: int,
+    pending: list[Submission],
+    analyses: list[Analysis],
+    state: MeetingState,
+) -> list[int]:
+    """Write questions and groups for one analysed batch."""
+    matched_ids = {int(a.match.matched_item_id) for a in analyses if a.match.matched_item_id}
+    group_of_submission: dict[int, int | None] = dict(
+        session.execute(
+            select(Question.submission_id, Question.group_id).where(
+                Question.submission_id.in_(matched_ids)
+            )
+        ).all()
+    )
+    questions: list[Question] = []
+    for sub, a in zip(pending, analyses, strict=True):
+        theme_id = state.themes.row_for(session, a.theme) if a.theme else None
+        group_id: int | None = None
+        if not a.blocked:
+            matched = a.match.matched_item_id
+            group_id = (
+                None
+                if is_new(a.match) or matched is None
+                else group_of_submission.get(int(matched))
+            )
+            if group_id is None:
+                group = QuestionGroup(meeting_id=meeting_id, title=a.redacted, theme_id=theme_id)
+                session.add(group)
+                session.flush()
+                group_id = group.id
+        group_of_submission[sub.id] = group_id
+        q = Question(
+            submission_id=sub.id,
+            meeting_id=meeting_id,
+            text=a.normalised.clean,
+            redacted_text=a.redacted,
+            match_hash=a.normalised.hash,
+            status=QuestionStatus.FLAGGED if a.blocked else QuestionStatus.NEW,
+            flags=a.flag_codes,
+            flag_reasons=[{"code": f.code, "reason": f.reason} for f in a.flags],
+            group_id=group_id,
+            theme_id=theme_id,
+            match_kind=a.match.kind.value,
+            match_score=float(a.match.score),
+            theme_score=float(a.theme.score) if a.theme else None,
+            embedding=np.asarray(a.vector, dtype=np.float16).tobytes(),
+        )
+        session.add(q)
+        questions.append(q)
+        sub.status = SubmissionStatus.PROCESSED
+        state.known_submissions.add(sub.id)
+    session.flush()
+    if questions:
+        state.last_question_id = max(state.last_question_id, max(q.id for q in questions))
+    return [q.id for q in questions]
+
+
+def _state(rt: Runtime, meeting_id: int) -> MeetingState:
+    key = (rt.settings.resolved_database_url() + "|" + rt.prefix, meeting_id)
+    state = _states.get(key)
+    if state is None:
+        with rt.db.transaction() as session:
+            seed_taxonomy(session)
+        pipeline = Pipeline()
+        state = MeetingState(pipeline=pipeline, themes=ThemeMap())
+        _states[key] = state
+    return state
+
+
+def _catch_up(rt: Runtime, session: Session, meeting_id: int, state: MeetingState) -> None:
+    """Apply what happened since this process last looked: other workers, staff, theme edits."""
+    _load_themes(rt, meeting_id, state)
+    state.themes.sync_from_table(session, state.pipeline.classifier)
+    rows = session.execute(
+        select(
+            Question.id,
+            Question.submission_id,
+            Question.embedding,
+            Question.status,
+            Submission.raw_text,
+            Submission.location,
+        )
+        .join(Submission, Submission.id == Question.submission_id)
+        .where(Question.meeting_id == meeting_id, Question.id > state.last_question_id)
+        .order_by(Question.id)
+    ).all()
+    for qid, sub_id, blob, status, raw, location in rows:
+        state.last_question_id = max(state.last_question_id, qid)
+        if sub_id in state.known_submissions or blob is None:
+            continue
+        state.known_submissions.add(sub_id)
+        if status == QuestionStatus.FLAGGED:
+            continue
+        n = normalise(raw)
+        vec = np.frombuffer(blob, dtype=np.float16).astype(np.float32)
+        state.pipeline.dedupe.place(str(sub_id), n.match_text, vec, location, n.hash)
+    _apply_staff_decisions(session, meeting_id, state)
+
+
+def _apply_staff_decisions(session: Session, meeting_id: int, state: MeetingState) -> None:
+    stmt = select(Question).where(
+        Question.meeting_id == meeting_id,
+        Question.decided_at.is_not(None),
+        Question.theme_locked,
+    )
+    if state.last_decision is not None:
+        stmt = stmt.where(Question.decided_at > state.last_decision)
+    for q in session.scalars(stmt.order_by(Question.decided_at)):
+        state.last_decision = _latest(state.last_decision, q.decided_at)
+        if q.theme_id is None or q.embedding is None:
+            continue
+        slug = state.themes.slug_for(q.theme_id)
+        if slug is None:
+            continue
+        vec = np.frombuffer(q.embedding, dtype=np.float16).astype(np.float32)
+        state.pipeline.learn_theme(str(q.submission_id), slug, vec, q.text)
+
+
+def _latest(a: datetime | None, b: datetime | None) -> datetime | None:
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return max(a, b)
+
+
+def _themes_key(rt: Runtime, meeting_id: int) -> str:
+    return f"{rt.prefix}:themes:{meeting_id}"
+
+
+def _save_themes(rt: Runtime, meeting_id: int, state: MeetingState) -> None:
+    """Share the classifier (discovered themes, staff examples) with other worker processes."""
+    payload = json.dumps(
+        {"classifier": state.pipeline.classifier.to_state(), "rows": state.themes.to_row}
+    )
+    key = _themes_key(rt, meeting_id)
+    version = int(rt.redis.incr(key + ":version"))
+    rt.redis.set(key, payload)
+    state.theme_version = version
+
+
+def _load_themes(rt: Runtime, meeting_id: int, state: MeetingState) -> None:
+    key = _themes_key(rt, meeting_id)
+    version = int(rt.redis.get(key + ":version") or 0)
+    if version == state.theme_version or version == 0:
+        return
+    raw = rt.redis.get(key)
+    if raw is None:
+        return
+    data = json.loads(raw)
+    state.pipeline.classifier = ThemeClassifier.from_state(
+        data["classifier"], state.pipeline.embedder
+    )
+    state.themes = ThemeMap(data["rows"])
+    state.theme_version = version

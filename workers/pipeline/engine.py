@@ -1,0 +1,146 @@
+"""The question pipeline, free of any database: normalise → moderate → redact → match → theme.
+
+The RQ workers and `openfloor cluster` both run exactly this code; the worker adds the
+database on top (workers/processing.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from workers.pipeline.dedupe import DedupeIndex, MatchDecision, MatchKind, mask_location
+from workers.pipeline.embedding import Embedder, default_embedder
+from workers.pipeline.moderation import ABUSE, OUT_OF_SCOPE, SPAM, Flag, RepeatTracker, moderate
+from workers.pipeline.normalise import Normalised, normalise
+from workers.pipeline.personal_data import find_personal_data, flag_personal_data, redact
+from workers.pipeline.themes import Theme, ThemeAssignment, ThemeClassifier, load_seed_taxonomy
+
+#: Flags that send a question to the moderation queue instead of the agenda.
+BLOCKING = frozenset({ABUSE, SPAM, OUT_OF_SCOPE})
+
+
+@dataclass(frozen=True)
+class Item:
+    """One question in: an id, its text, and what we know of where it came from."""
+
+    id: str
+    text: str
+    name: str | None = None
+    location: str | None = None
+    channel: str = "web"
+    author: str | None = None  # stable sender key for campaign detection (never shown)
+    at: float | None = None  # received time, epoch seconds
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """What the pipeline found for one item."""
+
+    id: str
+    normalised: Normalised
+    redacted: str
+    flags: tuple[Flag, ...]
+    match: MatchDecision
+    theme: ThemeAssignment | None
+    vector: np.ndarray = field(repr=False)
+
+    @property
+    def flag_codes(self) -> list[str]:
+        """Distinct flag codes, in order."""
+        return list(dict.fromkeys(f.code for f in self.flags))
+
+    @property
+    def blocked(self) -> bool:
+        """True if the question waits for a moderator before it can reach the agenda."""
+        return any(f.code in BLOCKING for f in self.flags)
+
+
+class Pipeline:
+    """One meeting's pipeline state: the duplicate index, theme classifier and spam tracker."""
+
+    def __init__(
+        self,
+        *,
+        embedder: Embedder | None = None,
+        themes: Sequence[Theme] | None = None,
+        dedupe: DedupeIndex | None = None,
+        classifier: ThemeClassifier | None = None,
+        repeats: RepeatTracker | None = None,
+    ) -> None:
+        self.embedder = embedder or default_embedder()
+        self.dedupe = dedupe or DedupeIndex(self.embedder.dim, embedder=self.embedder)
+        self.classifier = classifier or ThemeClassifier(
+            list(themes) if themes is not None else load_seed_taxonomy(), self.embedder
+        )
+        self.repeats = repeats or RepeatTracker()
+
+    def analyse(self, items: Sequence[Item]) -> list[Analysis]:
+        """Run every stage over a batch, in order; later items can match earlier ones."""
+        if not items:
+            return []
+        norms = [normalise(item.text) for item in items]
+        flags: list[list[Flag]] = []
+        redacted: list[str] = []
+        for item, n in zip(items, norms, strict=True):
+            found = find_personal_data(n.clean)
+            item_flags = moderate(n)
+            pd_flag = flag_personal_data(found)
+            if pd_flag is not None:
+                item_flags.append(pd_flag)
+            campaign = self.repeats.observe(n.hash, item.author or item.id, item.at)
+            if campaign is not None and not any(f.code == SPAM for f in item_flags):
+                item_flags.append(campaign)
+            flags.append(item_flags)
+            redacted.append(redact(n.clean, found))
+        masked = [
+            mask_location(n.match_text, it.location) for n, it in zip(norms, items, strict=True)
+        ]
+        vectors = self.embedder.embed(masked)
+
+        matches: list[MatchDecision] = []
+        for i, item in enumerate(items):
+            args = (item.id, norms[i].match_text, vectors[i], item.location, norms[i].hash)
+            blocked = any(f.code in BLOCKING for f in flags[i])
+            # flagged questions are matched for staff's information but never become the
+            # anchor that later questions join
+            matches.append(self.dedupe.decide(*args) if blocked else self.dedupe.place(*args))
+
+        themed = [i for i, f in enumerate(flags) if not any(x.code in (SPAM, ABUSE) for x in f)]
+        assigned = self.classifier.assign(
+            vectors[themed],
+            [norms[i].match_text for i in themed],
+            [items[i].id for i in themed],
+            normalised=True,
+        ) if themed else []  # fmt: skip
+        themes: list[ThemeAssignment | None] = [None] * len(items)
+        for i, a in zip(themed, assigned, strict=True):
+            themes[i] = a
+        return [
+            Analysis(
+                id=item.id,
+                normalised=norms[i],
+                redacted=redacted[i],
+                flags=tuple(flags[i]),
+                match=matches[i],
+                theme=themes[i],
+                vector=vectors[i],
+            )
+            for i, item in enumerate(items)
+        ]
+
+    def pin_group(self, item_id: str, group_key: str) -> None:
+        """Staff placed ``item_id`` in the group keyed ``group_key``: never undone."""
+        if item_id in self.dedupe and group_key in self.dedupe.groups():
+            self.dedupe.pin(item_id, group_key)
+
+    def learn_theme(self, item_id: str, slug: str, vector: np.ndarray, text: str) -> None:
+        """Staff chose ``slug`` for ``item_id``: the classifier pins it and learns from it."""
+        self.classifier.learn(slug, vector, text=text, question_id=item_id)
+
+
+def is_new(decision: MatchDecision) -> bool:
+    """True if the question started a group of its own."""
+    return decision.kind is MatchKind.NEW
