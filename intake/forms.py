@@ -1,39 +1,135 @@
-"""WTForms for the public question form."""
+"""The public question form: the question, and optional name, town, email and consent.
+
+CSRF is not checked here: ``CSRFProtect`` guards every POST app-wide (see
+``openfloor.app``), and the intake views turn an expired token into a friendly page that
+keeps what was typed. The templates put ``csrf_token()`` in each form.
+"""
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput, GovTextArea, GovTextInput
-from wtforms import StringField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+import hashlib
+import re
+import unicodedata
+from typing import Any
 
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import GovCharacterCount, GovTextInput
+from wtforms import BooleanField, Field, Form, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+
+# Server-side limit; the page shows a GOV.UK character count but sets no HTML maxlength, so
+# nobody's text is silently cut off while they type or paste.
 QUESTION_LIMIT = 1200
+NAME_LIMIT = 80
+TOWN_LIMIT = 80
+EMAIL_LIMIT = 254
+
+# Deliberately permissive (GOV.UK guidance): something@domain.tld, no spaces, one "@".
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
+
+
+def _clean(value: Any, *, multiline: bool) -> Any:
+    """Normalise line endings and drop control characters (NUL breaks PostgreSQL)."""
+    if not isinstance(value, str):
+        return value
+    value = value.replace("\r\n", "\n").replace("\r", "\n")
+    kept = (
+        ch
+        for ch in value
+        if (multiline and ch in "\n\t") or unicodedata.category(ch) not in ("Cc", "Cs")
+    )
+    text = "".join(kept).strip()
+    return text if multiline else " ".join(text.split())
+
+
+def clean_text(value: Any) -> Any:
+    """Filter for the question: keeps line breaks."""
+    return _clean(value, multiline=True)
+
+
+def clean_line(value: Any) -> Any:
+    """Filter for one-line fields: collapses whitespace."""
+    return _clean(value, multiline=False)
+
+
+class Required(DataRequired):
+    """DataRequired without the HTML ``required`` attribute (GOV.UK validates on the server;
+    some screen readers announce an untouched required field as "invalid")."""
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message)
+        self.field_flags: dict[str, Any] = {}
+
+
+def email_format(_form: Form, field: Field) -> None:
+    """Validate the shape of an email address (no lookups, no third parties)."""
+    if field.data and not _EMAIL.match(field.data):
+        raise ValidationError("Enter an email address in the correct format, like name@example.com")
 
 
 class QuestionForm(FlaskForm):
-    """Question text plus optional first name and town."""
+    """What the public page asks for, and nothing else."""
+
+    class Meta:
+        csrf = False  # CSRFProtect checks every POST before the view runs
 
     question = TextAreaField(
         "Your question",
-        widget=GovTextArea(),
+        widget=GovCharacterCount(),
+        filters=[clean_text],
         validators=[
-            DataRequired(message="Enter your question"),
+            Required(message="Enter your question"),
             Length(
-                max=QUESTION_LIMIT, message=f"Question must be {QUESTION_LIMIT} characters or fewer"
+                max=QUESTION_LIMIT,
+                message=f"Your question must be {QUESTION_LIMIT} characters or fewer",
             ),
         ],
     )
     name = StringField(
         "First name (optional)",
         widget=GovTextInput(),
+        filters=[clean_line],
         validators=[
             Optional(),
-            Length(max=80, message="First name must be 80 characters or fewer"),
+            Length(max=NAME_LIMIT, message=f"First name must be {NAME_LIMIT} characters or fewer"),
         ],
     )
     town = StringField(
         "Town or village (optional)",
         widget=GovTextInput(),
-        validators=[Optional(), Length(max=80, message="Town must be 80 characters or fewer")],
+        filters=[clean_line],
+        validators=[
+            Optional(),
+            Length(
+                max=TOWN_LIMIT, message=f"Town or village must be {TOWN_LIMIT} characters or fewer"
+            ),
+        ],
     )
-    submit = SubmitField("Send question", widget=GovSubmitInput())
+    email = StringField(
+        "Email address (optional)",
+        widget=GovTextInput(),
+        filters=[clean_line],
+        validators=[
+            Optional(),
+            Length(
+                max=EMAIL_LIMIT,
+                message=f"Email address must be {EMAIL_LIMIT} characters or fewer",
+            ),
+            email_format,
+        ],
+    )
+    consent_publish = BooleanField(
+        "Yes, you can read out and publish my first name and town or village"
+    )
+
+
+def external_id_for(form_key: str, text: str) -> str:
+    """The web channel's idempotency key: the form's key plus a digest of the question.
+
+    A double click, a refresh or the back button re-sends the same form with the same text:
+    same external id, so the outbox's (channel, external_id) key absorbs it and the person
+    sees the same reference. If someone goes back after sending and writes a *different*
+    question in the same form, that is a new question and must not be swallowed.
+    """
+    digest = hashlib.sha256(" ".join(text.split()).encode("utf-8")).hexdigest()[:16]
+    return f"{form_key}.{digest}"

@@ -108,6 +108,13 @@ def _register_blueprints(app: Flask) -> None:
     for bp in (intake_bp, auth_bp, triage_bp, live_bp, decisions_bp):
         app.register_blueprint(bp)
 
+    from intake.api import bp as api_bp
+    from intake.event_entry import bp as intake_staff_bp
+
+    csrf.exempt(api_bp)  # token-authenticated JSON API: no cookies, no CSRF
+    app.register_blueprint(api_bp)
+    app.register_blueprint(intake_staff_bp)
+
     @app.route("/")
     def index() -> Any:
         from flask import redirect, url_for

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -110,7 +111,7 @@ def _item(sub: Submission) -> Item:
 def _store(
     session: Session,
     meeting_id: int,
-    pending: list[Submission],
+    pending: Sequence[Submission],
     analyses: list[Analysis],
     state: MeetingState,
 ) -> list[int]:
