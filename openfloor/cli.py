@@ -107,6 +107,24 @@ def worker(burst: bool, queues: tuple[str, ...]) -> None:
     run_worker(_runtime(), burst=burst, queues=list(queues) or None)
 
 
+@main.command()
+@click.option("--input", "input_", type=click.File("r", encoding="utf-8"), required=True,
+              help="JSON Lines: id, text, and optionally name, location, channel.")  # fmt: skip
+@click.option("--output", type=click.File("w", encoding="utf-8"), required=True)
+@click.option("--progress/--no-progress", default=None, help="Default: when on a terminal.")
+def cluster(input_: Any, output: Any, progress: bool | None) -> None:
+    """Group questions from a file exactly as the workers do (dup_group, theme, flags)."""
+    from workers.batch import InputError
+    from workers.batch import cluster as run_cluster
+
+    show = sys.stderr.isatty() if progress is None else progress
+    try:
+        count = run_cluster(input_, output, progress=show)
+    except InputError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"{count} questions written", err=True)
+
+
 @main.command("worker-health")
 @click.option("--max-age", default=120, show_default=True, help="Seconds since last heartbeat.")
 def worker_health(max_age: int) -> None:

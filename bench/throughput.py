@@ -1,0 +1,221 @@
+"""Worker throughput, end to end, and how the per-question cost grows with the meeting.
+
+Three measurements, all on the real code path (workers.processing.process_batch, which the
+RQ pipeline job runs) against a real database and a real Redis:
+
+1. ``pipeline``: questions/s for the pipeline job over a burst of pending submissions,
+   including the database write (batches of WORKER_BATCH_SIZE).
+2. ``rq``: questions/s through a real `openfloor worker --burst` process, from ingest jobs
+   on the queue to stored questions (RQ overhead, ingest writes, pipeline batches).
+3. ``growth``: per-question cost of a 1,000-question batch when the meeting already holds
+   ~1,000 questions versus ~N (default 100,000) — the index must keep it flat.
+
+Run: `python -m bench.throughput [--growth 100000] [--json]`. Uses SQLite in a temp dir and
+the embedded Redis unless DATABASE_URL / REDIS_URL are set.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, insert, select
+
+from bench.datasets import load_policing
+from domain.migrate import upgrade
+from domain.models import Meeting, MeetingStatus, Question, Submission
+from domain.queue import SubmissionMessage, push
+from domain.runtime import Runtime, install
+from domain.settings import load_settings
+from openfloor.app import resolve_redis_url
+from workers import processing
+from workers.warmup import warm_up
+
+PLACES = [
+    "Ludlow", "Shrewsbury", "Telford", "Oswestry", "Bridgnorth", "Hereford", "Leominster",
+    "Ross-on-Wye", "Ledbury", "Kington", "Worcester", "Malvern", "Evesham", "Pershore",
+    "Kidderminster", "Bromsgrove", "Redditch", "Droitwich", "Tenbury Wells", "Church Stretton",
+    "Much Wenlock", "Wem", "Whitchurch", "Market Drayton", "Newport", "Shifnal", "Clun",
+]  # fmt: skip
+OPENERS = [
+    "",
+    "Hi, ",
+    "Question for the PCC: ",
+    "Dear Commissioner, ",
+    "Quick one - ",
+    "As a resident, ",
+]
+CLOSERS = ["", " Thanks.", " What is being done?", " Please answer on the night.", " #PCCLive", "?"]
+
+
+def synthetic_texts(n: int, seed: int = 7) -> list[str]:
+    """``n`` varied questions built from our own labelled set (places, openers, closers)."""
+    rng = random.Random(seed)
+    base = [q.text for q in load_policing()]
+    out = []
+    for i in range(n):
+        text = rng.choice(base)
+        place = rng.choice(PLACES)
+        out.append(f"{rng.choice(OPENERS)}{text} (in {place}, #{i}){rng.choice(CLOSERS)}")
+    return out
+
+
+def _runtime(workdir: Path, prefix: str) -> Runtime:
+    overrides: dict[str, Any] = {"instance_path": str(workdir), "queue_prefix": prefix}
+    settings = load_settings(None, overrides)
+    if not os.environ.get("DATABASE_URL"):
+        settings = load_settings({}, {**overrides, "redis_url": settings.redis_url})
+    upgrade(settings.resolved_database_url())
+    return install(Runtime(settings=settings, redis_url=resolve_redis_url(settings)))
+
+
+def _meeting(rt: Runtime) -> int:
+    with rt.db.transaction() as session:
+        m = Meeting(
+            slug=f"bench-{time.time_ns()}",
+            title="Benchmark",
+            status=MeetingStatus.OPEN,
+            scheduled_start=datetime.now(UTC),
+        )
+        session.add(m)
+        session.flush()
+        return m.id
+
+
+def _insert_pending(rt: Runtime, meeting_id: int, texts: list[str], start: int = 0) -> None:
+    now = datetime.now(UTC)
+    rows = [
+        {
+            "meeting_id": meeting_id, "channel": "web", "external_id": f"b{meeting_id}-{start + i}",
+            "reference": f"B{meeting_id}-{start + i}", "raw_text": t, "received_at": now,
+            "phase": "advance", "status": "pending", "consent_publish": False, "created_at": now,
+            "location": PLACES[(start + i) % len(PLACES)],
+        }
+        for i, t in enumerate(texts)
+    ]  # fmt: skip
+    with rt.db.transaction() as session:
+        session.execute(insert(Submission), rows)
+
+
+def _drain(rt: Runtime, meeting_id: int) -> int:
+    total = 0
+    while True:
+        done = processing.process_batch(rt, meeting_id, rt.settings.worker_batch_size)
+        total += done
+        if done == 0:
+            return total
+
+
+def measure_pipeline(rt: Runtime, n: int) -> dict[str, float]:
+    """Questions/s of the pipeline job over a burst of ``n`` pending submissions."""
+    meeting_id = _meeting(rt)
+    _insert_pending(rt, meeting_id, synthetic_texts(n, seed=1))
+    _drain_warm = processing.process_batch(rt, meeting_id, 32)  # index/themes state loaded
+    started = time.perf_counter()
+    done = _drain(rt, meeting_id) + _drain_warm
+    seconds = time.perf_counter() - started
+    return {"questions": done, "seconds": seconds, "per_second": (done - _drain_warm) / seconds}
+
+
+def measure_rq(rt: Runtime, n: int) -> dict[str, float]:
+    """Questions/s through a real worker process: ingest jobs → stored questions."""
+    meeting_id = _meeting(rt)
+    now = datetime.now(UTC).isoformat()
+    for i, text in enumerate(synthetic_texts(n, seed=2)):
+        push(rt.redis, rt.prefix, SubmissionMessage(
+            meeting_id=meeting_id, channel="api", external_id=f"rq-{meeting_id}-{i}",
+            reference=f"R{meeting_id}-{i}", text=text, received_at=now,
+        ))  # fmt: skip
+    env = {
+        **os.environ,
+        "DATABASE_URL": rt.settings.resolved_database_url(),
+        "REDIS_URL": rt.redis_url,
+        "QUEUE_PREFIX": rt.prefix,
+        "INSTANCE_PATH": rt.settings.instance_path,
+        "LOG_LEVEL": "WARNING",
+    }
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "openfloor", "worker", "--burst"], env=env, check=True)
+    seconds = time.perf_counter() - started
+    with rt.db.transaction() as session:
+        stored = session.scalar(
+            select(func.count()).select_from(Question).where(Question.meeting_id == meeting_id)
+        )
+    return {
+        "questions": int(stored or 0),
+        "seconds": seconds,
+        "per_second": (stored or 0) / seconds,
+    }
+
+
+def measure_growth(rt: Runtime, size: int, probe: int = 1000) -> dict[str, Any]:
+    """Per-question cost of a ``probe``-question batch at ~probe and at ~``size`` questions."""
+    meeting_id = _meeting(rt)
+    texts = synthetic_texts(size + probe, seed=3)
+    _insert_pending(rt, meeting_id, texts[:probe])
+    processing.process_batch(rt, meeting_id, 32)
+    t0 = time.perf_counter()
+    small_done = _drain(rt, meeting_id)
+    small = (time.perf_counter() - t0) / max(small_done, 1)
+    chunk = 5000
+    for start in range(probe, size, chunk):
+        _insert_pending(rt, meeting_id, texts[start : min(start + chunk, size)], start)
+        _drain(rt, meeting_id)
+    _insert_pending(rt, meeting_id, texts[size : size + probe], size)
+    t0 = time.perf_counter()
+    large_done = _drain(rt, meeting_id)
+    large = (time.perf_counter() - t0) / max(large_done, 1)
+    return {
+        "size": size,
+        "ms_per_question_at_1k": small * 1000,
+        "ms_per_question_at_size": large * 1000,
+        "ratio": large / small,
+    }
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    """Run the measurements and print a table (or JSON)."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--burst", type=int, default=5000, help="questions for the pipeline run")
+    parser.add_argument("--rq", type=int, default=2000, help="questions through a real worker")
+    parser.add_argument("--growth", type=int, default=100_000, help="meeting size to compare")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    warm_up()
+    with tempfile.TemporaryDirectory(prefix="openfloor-bench-") as tmp:
+        rt = _runtime(Path(tmp), f"bench{os.getpid()}")
+        results: dict[str, Any] = {
+            "database": rt.settings.resolved_database_url().split(":")[0],
+            "pipeline": measure_pipeline(rt, args.burst),
+            "rq": measure_rq(rt, args.rq),
+            "growth": measure_growth(rt, args.growth) if args.growth else None,
+        }
+        rt.close()
+    if args.json:
+        print(json.dumps(results, indent=2))
+    else:
+        p, r, g = results["pipeline"], results["rq"], results["growth"]
+        print("| measurement | result |\n| --- | --- |")
+        print(f"| pipeline job, burst of {p['questions']} | {p['per_second']:.0f} questions/s |")
+        print(
+            f"| real worker process, {r['questions']} ingest jobs | {r['per_second']:.0f} questions/s |"
+        )
+        if g:
+            print(f"| per question at 1,000 | {g['ms_per_question_at_1k']:.2f} ms |")
+            print(
+                f"| per question at {g['size']:,} | {g['ms_per_question_at_size']:.2f} ms ({g['ratio']:.2f}×) |"
+            )
+    return results
+
+
+if __name__ == "__main__":
+    main()

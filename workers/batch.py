@@ -1,0 +1,70 @@
+"""`openfloor cluster`: the worker pipeline over a JSON Lines file, for a spreadsheet of cards."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from typing import IO, Any
+
+from tqdm import tqdm
+
+from workers.pipeline.engine import Analysis, Item, Pipeline
+
+
+class InputError(ValueError):
+    """A line of the input file is not a usable question."""
+
+
+def read_items(lines: Iterable[str]) -> Iterator[Item]:
+    """Parse JSON Lines: each object needs ``id`` and ``text``; ``name``, ``location``,
+    ``channel`` are optional. Blank lines are skipped."""
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"line {number}: not JSON ({exc.msg})") from exc
+        if not isinstance(obj, dict) or "id" not in obj or not str(obj.get("text") or "").strip():
+            raise InputError(f"line {number}: needs an object with 'id' and non-empty 'text'")
+        yield Item(
+            id=str(obj["id"]),
+            text=str(obj["text"]),
+            name=obj.get("name") or None,
+            location=obj.get("location") or None,
+            channel=str(obj.get("channel") or "event"),
+            author=str(obj.get("name") or obj["id"]),
+        )
+
+
+def result_record(a: Analysis) -> dict[str, Any]:
+    """The output object for one question."""
+    return {
+        "id": a.id,
+        "dup_group": a.match.group_key,
+        "theme": a.theme.label if a.theme else None,
+        "flags": a.flag_codes,
+        "match": a.match.kind.value,
+        "redacted_text": a.redacted,
+    }
+
+
+def cluster(
+    source: IO[str], sink: IO[str], *, batch_size: int = 256, progress: bool = False
+) -> int:
+    """Run the pipeline over ``source`` and write one JSON object per question to ``sink``."""
+    items = list(read_items(source))
+    seen: set[str] = set()
+    for item in items:
+        if item.id in seen:
+            raise InputError(f"id {item.id!r} appears twice")
+        seen.add(item.id)
+    pipeline = Pipeline()
+    bar = tqdm(total=len(items), unit="q", disable=not progress, desc="clustering")
+    for start in range(0, len(items), batch_size):
+        batch = items[start : start + batch_size]
+        for analysis in pipeline.analyse(batch):
+            sink.write(json.dumps(result_record(analysis), ensure_ascii=False) + "\n")
+        bar.update(len(batch))
+    bar.close()
+    return len(items)
