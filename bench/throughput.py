@@ -182,6 +182,22 @@ def measure_growth(rt: Runtime, size: int, probe: int = 1000) -> dict[str, Any]:
     }
 
 
+def markdown(results: dict[str, Any]) -> str:
+    """The results as a markdown table."""
+    p, r, g = results["pipeline"], results["rq"], results["growth"]
+    rows = [
+        "| measurement | result |",
+        "| --- | --- |",
+        f"| pipeline job, burst of {p['questions']} | {p['per_second']:.0f} questions/s |",
+        f"| real worker, {r['questions']} ingest jobs | {r['per_second']:.0f} questions/s |",
+    ]
+    if g:
+        at_size = f"{g['ms_per_question_at_size']:.2f} ms ({g['ratio']:.2f}x)"
+        rows.append(f"| per question at 1,000 | {g['ms_per_question_at_1k']:.2f} ms |")
+        rows.append(f"| per question at {g['size']:,} | {at_size} |")
+    return "\n".join(rows)
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     """Run the measurements and print a table (or JSON)."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -203,17 +219,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     if args.json:
         print(json.dumps(results, indent=2))
     else:
-        p, r, g = results["pipeline"], results["rq"], results["growth"]
-        print("| measurement | result |\n| --- | --- |")
-        print(f"| pipeline job, burst of {p['questions']} | {p['per_second']:.0f} questions/s |")
-        print(
-            f"| real worker process, {r['questions']} ingest jobs | {r['per_second']:.0f} questions/s |"
-        )
-        if g:
-            print(f"| per question at 1,000 | {g['ms_per_question_at_1k']:.2f} ms |")
-            print(
-                f"| per question at {g['size']:,} | {g['ms_per_question_at_size']:.2f} ms ({g['ratio']:.2f}×) |"
-            )
+        print(markdown(results))
     return results
 
 
