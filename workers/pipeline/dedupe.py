@@ -1,0 +1,554 @@
+"""Per-meeting duplicate detection: exact, near-exact and paraphrase matches, with staff feedback.
+
+A :class:`DedupeIndex` holds every question of one meeting that has been placed in a group.
+Placing a new question returns a :class:`MatchDecision`:
+
+* ``exact`` -- the same normalised text (same hash) as an earlier question;
+* ``near`` -- a resubmission or typo: the place-masked texts are equal, or their rapidfuzz
+  ``ratio`` is at least ``near_threshold``;
+* ``paraphrase`` -- the cosine of the embeddings of the place-masked texts is at least
+  ``paraphrase_threshold`` against a member of the group (optionally a :class:`PairScorer`
+  combining cosine with lexical overlap replaces the cosine);
+* ``new`` -- none of these: the question starts its own group, keyed by its own id.
+
+Candidates come from an HNSW :class:`~workers.pipeline.vector_index.VectorIndex`, so the cost of
+placing a question stays flat as a meeting grows; there is no all-pairs comparison.
+
+Places: "the same question about a different place is still the same question", so the caller's
+``location`` is masked out of the text before embedding and lexical comparison
+(:func:`mask_location`); the place itself stays on the caller's record.
+
+Staff decisions win. :meth:`DedupeIndex.pin` (move or merge an item into a group) and
+:meth:`DedupeIndex.split` (take an item out into its own group) are never undone by the worker:
+an item already placed is never re-homed, a split records a cannot-link between the new group
+and the one it left, and later questions that resemble a moved item follow it to its new group.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+import numpy as np
+from rapidfuzz import fuzz
+
+from workers.pipeline.embedding import Embedder
+from workers.pipeline.vector_index import VectorIndex
+
+__all__ = [
+    "DEFAULT_NEAR_THRESHOLD",
+    "DEFAULT_PARAPHRASE_THRESHOLD",
+    "QQP_PAIR_SCORER",
+    "DedupeIndex",
+    "MatchDecision",
+    "MatchKind",
+    "PairScorer",
+    "mask_location",
+    "match_pair",
+    "pair_features",
+]
+
+STATE_VERSION = 1
+
+_STOPWORDS = frozenset(
+    """
+    a an the of to in on at by for from with about into over under and or but if so than
+    then that this these those is are was were be been being am do does did done have has
+    had i me my we us our you your he him his she her it its they them their what which who
+    whom whose why how when where there here can could should would will shall may might
+    must not no any some all just very too also please thank thanks dear
+    """.split()  # noqa: SIM905
+)
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def _tokens(text: str) -> list[str]:
+    return _WORD.findall(text.lower())
+
+
+def _location_forms(location: str) -> list[str]:
+    """Word sequences that name ``location`` in lower-case match text (longest first)."""
+    words = _tokens(location.replace("&", " and "))
+    if not words:
+        return []
+    forms = [" ".join(words)]
+    if len(words) > 1 and len(words[0]) >= 4:
+        forms.append(words[0])  # "Stourport-on-Severn" is often just "Stourport"
+    return forms
+
+
+def mask_location(match_text: str, location: str | None) -> str:
+    """Remove the question's own place name from its match text.
+
+    ``match_text`` is normalised text (lower-case words); ``location`` is the place the caller
+    recorded for the question. Whole-word occurrences of the place (and of its first word, for
+    multi-word names) are removed so that "why is Ludlow never patrolled" and "why is Bromsgrove
+    never patrolled" compare as the same question. Other places in the text are left alone.
+    """
+    if not location:
+        return match_text
+    text = match_text
+    for form in _location_forms(location):
+        pattern = r"\b" + r"\W+".join(re.escape(w) for w in form.split()) + r"\b"
+        text = re.sub(pattern, " ", text, flags=re.IGNORECASE)
+    return " ".join(text.split())
+
+
+def pair_features(a: str, b: str, cosine: float) -> np.ndarray:
+    """Features of a question pair for :class:`PairScorer` (texts are place-masked match text).
+
+    [cosine, rapidfuzz token_set_ratio/100, Jaccard of content words, shorter/longer length,
+    content words only one side has (capped at 10, /10)].
+    """
+    ta, tb = _tokens(a), _tokens(b)
+    ca, cb = set(ta) - _STOPWORDS, set(tb) - _STOPWORDS
+    union = ca | cb
+    jaccard = len(ca & cb) / len(union) if union else 1.0
+    length_ratio = min(len(ta), len(tb)) / max(len(ta), len(tb), 1)
+    unshared = min(len(ca ^ cb), 10) / 10.0
+    token_set = fuzz.token_set_ratio(a, b) / 100.0
+    return np.array([cosine, token_set, jaccard, length_ratio, unshared], dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class PairScorer:
+    """Logistic model: P(same question) from :func:`pair_features`.
+
+    ``weights``/``bias`` apply to standardised features ((x - mean) / scale).
+    """
+
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    weights: tuple[float, ...]
+    bias: float
+    source: str = ""
+
+    def score_features(self, features: np.ndarray) -> float:
+        """Probability for one feature vector."""
+        z = (features - np.asarray(self.mean)) / np.asarray(self.scale)
+        logit = float(z @ np.asarray(self.weights) + self.bias)
+        return 1.0 / (1.0 + math.exp(-max(min(logit, 50.0), -50.0)))
+
+    def score(self, a: str, b: str, cosine: float) -> float:
+        """Probability that ``a`` and ``b`` ask the same thing."""
+        return self.score_features(pair_features(a, b, cosine))
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able form."""
+        return {
+            "mean": list(self.mean),
+            "scale": list(self.scale),
+            "weights": list(self.weights),
+            "bias": self.bias,
+            "source": self.source,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> PairScorer:
+        """Inverse of :meth:`to_dict`."""
+        return cls(
+            tuple(data["mean"]),
+            tuple(data["scale"]),
+            tuple(data["weights"]),
+            float(data["bias"]),
+            str(data.get("source", "")),
+        )
+
+
+#: Optional logistic pair scorer fitted on the QQP tuning half (``python -m bench.eval_dedupe
+#: --fit``). Measured: +0.003 F1 on the QQP test half over cosine alone and no gain on our
+#: policing set (docs/embedding-choice.md), so the default decision uses cosine alone.
+QQP_PAIR_SCORER = PairScorer(
+    mean=(0.656942, 0.727215, 0.378918, 0.752313, 0.52098),
+    scale=(0.267117, 0.183679, 0.264189, 0.192505, 0.332749),
+    weights=(3.393292, -0.249846, -0.262431, -0.091845, 0.011004),
+    bias=-1.569432,
+    source="QQP tuning half",
+)
+#: Minimum cosine (of place-masked questions) for a paraphrase match; chosen on the tuning
+#: half of our policing set by ``python -m bench.eval_dedupe``.
+DEFAULT_PARAPHRASE_THRESHOLD = 0.5
+#: Minimum rapidfuzz ratio / 100 for a near-exact (typo, resubmission) match.
+DEFAULT_NEAR_THRESHOLD = 0.9
+DEFAULT_NEIGHBOURS = 10
+
+
+class MatchKind(StrEnum):
+    """How a question was matched."""
+
+    EXACT = "exact"
+    NEAR = "near"
+    PARAPHRASE = "paraphrase"
+    NEW = "new"
+
+
+def match_pair(
+    a: str,
+    b: str,
+    cosine: float,
+    *,
+    scorer: PairScorer | None = None,
+    near_threshold: float = DEFAULT_NEAR_THRESHOLD,
+    paraphrase_threshold: float = DEFAULT_PARAPHRASE_THRESHOLD,
+) -> tuple[MatchKind, float]:
+    """Classify one pair of place-masked match texts (with the cosine of their embeddings).
+
+    Returns (``near``, ratio) when the texts are equal or their rapidfuzz ratio / 100 is at
+    least ``near_threshold``; (``paraphrase``, s) when the score ``s`` reaches
+    ``paraphrase_threshold``; otherwise (``new``, s). ``s`` is the cosine, or the scorer's
+    probability when a ``scorer`` is given. Exact duplicates are found by hash before any pair
+    is compared, so this never returns ``exact``.
+    """
+    ratio = 1.0 if a == b else fuzz.ratio(a, b) / 100.0
+    if a and b and ratio >= near_threshold:
+        return MatchKind.NEAR, ratio
+    p = cosine if scorer is None else scorer.score(a, b, cosine)
+    if p >= paraphrase_threshold:
+        return MatchKind.PARAPHRASE, p
+    return MatchKind.NEW, p
+
+
+@dataclass(frozen=True)
+class MatchDecision:
+    """The worker's decision for one question.
+
+    ``group_key`` is the group the question is in (its own id when ``kind`` is ``new``);
+    ``matched_item_id`` is the earlier question it matched (None for ``new``); ``score`` is 1.0
+    for exact, the rapidfuzz ratio / 100 for near, the cosine (or the pair scorer's
+    probability, when one is configured) for paraphrase, and for ``new`` the best rejected
+    score, or 0.0.
+    """
+
+    item_id: str
+    kind: MatchKind
+    group_key: str
+    score: float
+    matched_item_id: str | None = None
+
+
+@dataclass
+class _Item:
+    item_id: str
+    group: str
+    text_hash: str
+    masked: str
+    location: str | None
+    decision: MatchDecision
+    staff_placed: bool = False
+    split_from: str | None = None
+
+
+@dataclass
+class _Groups:
+    members: dict[str, list[str]] = field(default_factory=dict)
+    cannot_link: set[frozenset[str]] = field(default_factory=set)
+
+    def add(self, group: str, item_id: str) -> None:
+        self.members.setdefault(group, []).append(item_id)
+
+    def remove(self, group: str, item_id: str) -> None:
+        self.members[group].remove(item_id)
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class DedupeIndex:
+    """Online duplicate grouping for one meeting (see the module docstring)."""
+
+    def __init__(
+        self,
+        dim: int = 384,
+        *,
+        paraphrase_threshold: float = DEFAULT_PARAPHRASE_THRESHOLD,
+        near_threshold: float = DEFAULT_NEAR_THRESHOLD,
+        neighbours: int = DEFAULT_NEIGHBOURS,
+        scorer: PairScorer | None = None,
+        embedder: Embedder | None = None,
+        vector_index: VectorIndex | None = None,
+    ) -> None:
+        """Create an empty index.
+
+        ``embedder`` is only needed when :meth:`place` is called without an embedding.
+        ``neighbours`` is how many nearest earlier questions are examined per placement.
+        """
+        self.dim = dim
+        self.paraphrase_threshold = paraphrase_threshold
+        self.near_threshold = near_threshold
+        self.neighbours = neighbours
+        self.scorer = scorer
+        self.embedder = embedder
+        self._vectors = vector_index or VectorIndex(dim)
+        self._items: dict[str, _Item] = {}
+        self._by_hash: dict[str, str] = {}
+        self._by_masked: dict[str, str] = {}
+        self._groups = _Groups()
+
+    # --- queries -------------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        """Number of placed questions."""
+        return len(self._items)
+
+    def __contains__(self, item_id: object) -> bool:
+        """Whether ``item_id`` has been placed."""
+        return item_id in self._items
+
+    def group_of(self, item_id: str) -> str:
+        """Current group key of a placed question."""
+        return self._items[item_id].group
+
+    def decision_of(self, item_id: str) -> MatchDecision:
+        """The decision recorded when the question was placed (with its current group)."""
+        item = self._items[item_id]
+        d = item.decision
+        return MatchDecision(d.item_id, d.kind, item.group, d.score, d.matched_item_id)
+
+    def members(self, group_key: str) -> list[str]:
+        """Ids in a group, in placement order."""
+        return list(self._groups.members.get(group_key, []))
+
+    def groups(self) -> dict[str, list[str]]:
+        """Every non-empty group and its members."""
+        return {g: list(m) for g, m in self._groups.members.items() if m}
+
+    def can_link(self, group_a: str, group_b: str) -> bool:
+        """False when staff split one of these groups out of the other."""
+        return frozenset((group_a, group_b)) not in self._groups.cannot_link
+
+    # --- placement -----------------------------------------------------------------------
+
+    def _embed(self, masked: str) -> np.ndarray:
+        if self.embedder is None:
+            raise ValueError("no embedding given and the index has no embedder")
+        return self.embedder.embed([masked])[0]
+
+    def decide(
+        self,
+        item_id: str,
+        match_text: str,
+        embedding: np.ndarray | Sequence[float] | None = None,
+        location: str | None = None,
+        text_hash: str | None = None,
+    ) -> MatchDecision:
+        """What :meth:`place` would decide, without recording anything.
+
+        ``embedding`` must be the embedding of ``mask_location(match_text, location)``; when
+        omitted it is computed with the index's embedder.
+        """
+        if item_id in self._items:
+            return self.decision_of(item_id)
+        masked = mask_location(match_text, location)
+        vec = self._embed(masked) if embedding is None else np.asarray(embedding, np.float32)
+        return self._decide(item_id, masked, vec, text_hash or _sha256(match_text))
+
+    def _decide(self, item_id: str, masked: str, vec: np.ndarray, text_hash: str) -> MatchDecision:
+        first = self._by_hash.get(text_hash)
+        if first is not None:
+            return MatchDecision(item_id, MatchKind.EXACT, self.group_of(first), 1.0, first)
+        same_masked = self._by_masked.get(masked)
+        if same_masked is not None and masked:
+            g = self.group_of(same_masked)
+            return MatchDecision(item_id, MatchKind.NEAR, g, 1.0, same_masked)
+        hits = self._vectors.search(vec, self.neighbours)
+        best: tuple[MatchKind, float, str] | None = None
+        best_rejected = 0.0
+        for other_id, cosine in hits:
+            kind, score = match_pair(
+                masked,
+                self._items[other_id].masked,
+                cosine,
+                scorer=self.scorer,
+                near_threshold=self.near_threshold,
+                paraphrase_threshold=self.paraphrase_threshold,
+            )
+            if kind is MatchKind.NEW:
+                best_rejected = max(best_rejected, score)
+                continue
+            rank = (kind is MatchKind.NEAR, score)
+            if best is None or rank > (best[0] is MatchKind.NEAR, best[1]):
+                best = (kind, score, other_id)
+        if best is None:
+            return MatchDecision(item_id, MatchKind.NEW, item_id, best_rejected, None)
+        kind, score, other_id = best
+        return MatchDecision(item_id, kind, self.group_of(other_id), score, other_id)
+
+    def place(
+        self,
+        item_id: str,
+        match_text: str,
+        embedding: np.ndarray | Sequence[float] | None = None,
+        location: str | None = None,
+        text_hash: str | None = None,
+    ) -> MatchDecision:
+        """Decide and record the group of a new question; idempotent for a placed id.
+
+        A question that is already placed is never re-homed: its recorded decision is returned
+        with its current group (which may differ if staff moved it).
+        """
+        if item_id in self._items:
+            return self.decision_of(item_id)
+        masked = mask_location(match_text, location)
+        vec = self._embed(masked) if embedding is None else np.asarray(embedding, np.float32)
+        text_hash = text_hash or _sha256(match_text)
+        decision = self._decide(item_id, masked, vec, text_hash)
+        if decision.kind is MatchKind.NEW and decision.group_key in self._groups.members:
+            # the id is already used as a group key (a split item kept its old key): stay unique
+            decision = MatchDecision(
+                item_id, MatchKind.NEW, self._fresh_key(item_id), decision.score, None
+            )
+        self._items[item_id] = _Item(
+            item_id, decision.group_key, text_hash, masked, location, decision
+        )
+        self._groups.add(decision.group_key, item_id)
+        self._by_hash.setdefault(text_hash, item_id)
+        self._by_masked.setdefault(masked, item_id)
+        self._vectors.add(item_id, vec)
+        return decision
+
+    def place_many(
+        self,
+        items: Iterable[tuple[str, str, str | None]],
+    ) -> list[MatchDecision]:
+        """Place ``(item_id, match_text, location)`` tuples in order, embedding in one batch."""
+        rows = list(items)
+        if self.embedder is None:
+            raise ValueError("place_many needs an embedder")
+        masked = [mask_location(text, loc) for _, text, loc in rows]
+        todo = [i for i, (item_id, _, _) in enumerate(rows) if item_id not in self._items]
+        vecs = self.embedder.embed([masked[i] for i in todo]) if todo else None
+        by_row = {i: vecs[n] for n, i in enumerate(todo)} if vecs is not None else {}
+        out = []
+        for i, (item_id, text, loc) in enumerate(rows):
+            out.append(self.place(item_id, text, by_row.get(i), loc))
+        return out
+
+    # --- staff feedback ------------------------------------------------------------------
+
+    def _fresh_key(self, base: str) -> str:
+        n = 2
+        while f"{base}#{n}" in self._groups.members or f"{base}#{n}" in self._items:
+            n += 1
+        return f"{base}#{n}"
+
+    def _known_group(self, group_key: str) -> bool:
+        return group_key in self._groups.members
+
+    def pin(self, item_id: str, group_key: str) -> None:
+        """Staff moved (or merged) ``item_id`` into ``group_key``; the worker never undoes it.
+
+        Later questions that match this item are placed in ``group_key``. A cannot-link between
+        the item's group of origin and ``group_key`` is lifted: staff have overruled it.
+        """
+        item = self._items[item_id]
+        if not self._known_group(group_key):
+            raise KeyError(f"unknown group {group_key!r}")
+        if item.split_from is not None:
+            self._groups.cannot_link.discard(frozenset((item.group, group_key)))
+        if item.group != group_key:
+            self._groups.remove(item.group, item_id)
+            self._groups.add(group_key, item_id)
+            item.group = group_key
+        item.staff_placed = True
+
+    def merge(self, from_group: str, into_group: str) -> None:
+        """Staff merged two groups: every member of ``from_group`` is pinned to ``into_group``."""
+        if not self._known_group(into_group):
+            raise KeyError(f"unknown group {into_group!r}")
+        self._groups.cannot_link.discard(frozenset((from_group, into_group)))
+        for item_id in self.members(from_group):
+            self.pin(item_id, into_group)
+
+    def split(self, item_id: str) -> str:
+        """Staff took ``item_id`` out of its group; returns the key of its new group.
+
+        The new key is the item's id (or ``"<id>#2"``... when that id still keys the group it
+        left, because it was that group's first member). The new group and the old one are
+        cannot-linked: no later worker decision merges them again.
+        """
+        item = self._items[item_id]
+        old = item.group
+        new_key = item_id if item_id not in self._groups.members else self._fresh_key(item_id)
+        if len(self._groups.members.get(old, [])) == 1 and old == item_id:
+            new_key = old  # already alone in its own group
+        if new_key != old:
+            self._groups.remove(old, item_id)
+            self._groups.add(new_key, item_id)
+            self._groups.cannot_link.add(frozenset((old, new_key)))
+        item.group = new_key
+        item.split_from = old
+        item.staff_placed = True
+        return new_key
+
+    # --- persistence ---------------------------------------------------------------------
+
+    def to_state(self) -> dict[str, Any]:
+        """Everything needed to rebuild the index: JSON-able, except ``"vectors"`` (bytes)."""
+        return {
+            "version": STATE_VERSION,
+            "dim": self.dim,
+            "paraphrase_threshold": self.paraphrase_threshold,
+            "near_threshold": self.near_threshold,
+            "neighbours": self.neighbours,
+            "scorer": self.scorer.to_dict() if self.scorer else None,
+            "items": [
+                {
+                    "id": it.item_id,
+                    "group": it.group,
+                    "hash": it.text_hash,
+                    "masked": it.masked,
+                    "location": it.location,
+                    "kind": it.decision.kind.value,
+                    "score": it.decision.score,
+                    "matched": it.decision.matched_item_id,
+                    "first_group": it.decision.group_key,
+                    "staff_placed": it.staff_placed,
+                    "split_from": it.split_from,
+                }
+                for it in self._items.values()
+            ],
+            "groups": {g: list(m) for g, m in self._groups.members.items()},
+            "cannot_link": sorted(sorted(pair) for pair in self._groups.cannot_link),
+            "vectors": self._vectors.to_bytes(),
+        }
+
+    @classmethod
+    def from_state(cls, state: Mapping[str, Any], embedder: Embedder | None = None) -> DedupeIndex:
+        """Rebuild an index from :meth:`to_state` output."""
+        if state.get("version") != STATE_VERSION:
+            raise ValueError(f"unsupported DedupeIndex state version {state.get('version')!r}")
+        index = cls(
+            state["dim"],
+            paraphrase_threshold=state["paraphrase_threshold"],
+            near_threshold=state["near_threshold"],
+            neighbours=state["neighbours"],
+            scorer=PairScorer.from_dict(state["scorer"]) if state["scorer"] else None,
+            embedder=embedder,
+            vector_index=VectorIndex.from_bytes(state["vectors"]),
+        )
+        for row in state["items"]:
+            decision = MatchDecision(
+                row["id"], MatchKind(row["kind"]), row["first_group"], row["score"], row["matched"]
+            )
+            item = _Item(
+                row["id"],
+                row["group"],
+                row["hash"],
+                row["masked"],
+                row["location"],
+                decision,
+                row["staff_placed"],
+                row["split_from"],
+            )
+            index._items[item.item_id] = item
+            index._by_hash.setdefault(item.text_hash, item.item_id)
+            index._by_masked.setdefault(item.masked, item.item_id)
+        index._groups.members = {g: list(m) for g, m in state["groups"].items()}
+        index._groups.cannot_link = {frozenset(pair) for pair in state["cannot_link"]}
+        return index
