@@ -1,0 +1,302 @@
+"""JSON API for partner systems: send a question, ask about its processing status.
+
+Described in ``intake/openapi.yaml`` (served at ``/api/v1/openapi.yaml`` and ``.json``).
+Authentication is ``Authorization: Bearer <token>`` (see ``openfloor create-api-token``);
+the rate limit is per token. A repeat of an ``external_id`` already sent with the same
+token is harmless: it answers 200 with the first submission's reference and stores nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from flask import Blueprint, Response, jsonify, request, url_for
+from flask_limiter.util import get_remote_address
+from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException
+
+from domain.models import ApiToken, Channel, Meeting, OutboxMessage, Submission, SubmissionStatus
+from domain.models.api_token import hash_token
+from domain.web.context import runtime
+from domain.web.extensions import limiter
+from intake import outbox
+from intake.submit import submit
+from intake.validation import validate_submission
+
+bp = Blueprint("intake_api", __name__, url_prefix="/api/v1")
+
+SPEC_PATH = Path(__file__).with_name("openapi.yaml")
+EXTERNAL_ID_LIMIT = 150
+STRING_FIELDS = (
+    "text",
+    "external_id",
+    "author_name",
+    "location",
+    "contact_email",
+    "event_name",
+    "received_at",
+)
+FIELDS = (*STRING_FIELDS, "consent_publish")
+# Validation's field names → this API's.
+NAMES = {
+    "text": "text",
+    "name": "author_name",
+    "town": "location",
+    "email": "contact_email",
+    "event": "event_name",
+    "meeting": "meeting",
+}
+_REFERENCE = re.compile(r"^Q-[0-9A-Z]{4}-[0-9A-Z]{4}$")
+
+
+class ApiError(Exception):
+    """An error answered as ``{"error": code, "message": ..., "errors": {...}}``."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        errors: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+        self.errors = errors
+        self.headers = headers or {}
+
+
+def _error_response(err: ApiError) -> Response:
+    body: dict[str, Any] = {"error": err.code, "message": err.message}
+    if err.errors is not None:
+        body["errors"] = err.errors
+    response = jsonify(body)
+    response.status_code = err.status
+    response.headers.update(err.headers)
+    return response
+
+
+@bp.errorhandler(ApiError)
+def _api_error(err: ApiError) -> Response:
+    return _error_response(err)
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(exc: HTTPException) -> Response:
+    code = (exc.name or "error").lower().replace(" ", "_")
+    headers = {}
+    if exc.code == 429:
+        code = "rate_limited"
+        headers = {"Retry-After": "60"}
+    return _error_response(
+        ApiError(exc.code or 500, code, exc.description or exc.name, headers=headers)
+    )
+
+
+@bp.errorhandler(OperationalError)
+def _database_down(_exc: OperationalError) -> Response:
+    return _error_response(
+        ApiError(
+            503,
+            "unavailable",
+            "The service cannot store questions at the moment; try again shortly",
+            headers={"Retry-After": "30"},
+        )
+    )
+
+
+def _bearer() -> str | None:
+    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        return None
+    return value.strip()
+
+
+def _rate_key() -> str:
+    """Per token (by its hash), or per address for requests without one."""
+    token = _bearer()
+    if token:
+        return "api-token:" + hash_token(token)[:32]
+    return "api-anon:" + (get_remote_address() or "")
+
+
+def _rate_limit() -> str:
+    return runtime().settings.api_rate_limit
+
+
+def _authenticate() -> ApiToken:
+    token = _bearer()
+    challenge = {"WWW-Authenticate": 'Bearer realm="openfloor"'}
+    if token is None:
+        raise ApiError(
+            401,
+            "unauthorized",
+            "Send your partner token as 'Authorization: Bearer <token>'",
+            headers=challenge,
+        )
+    row = runtime().db.session.scalar(
+        select(ApiToken).where(ApiToken.token_hash == hash_token(token))
+    )
+    if row is None:
+        raise ApiError(401, "unauthorized", "This token is not valid", headers=challenge)
+    if not row.active:
+        raise ApiError(403, "forbidden", "This token has been revoked")
+    return row
+
+
+def _status_url(reference: str) -> str:
+    return url_for("intake_api.submission_status", reference=reference, _external=True)
+
+
+@bp.post("/meetings/<int:meeting_id>/submissions")
+@limiter.limit(_rate_limit, key_func=_rate_key)
+def create_submission(meeting_id: int) -> tuple[Response, int, dict[str, str]]:
+    """Store one question for a meeting."""
+    token = _authenticate()
+    rt = runtime()
+    meeting = rt.db.session.get(Meeting, meeting_id)
+    if meeting is None:
+        raise ApiError(404, "not_found", f"There is no meeting {meeting_id}")
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ApiError(
+            400,
+            "invalid_json",
+            "Send a JSON object with 'Content-Type: application/json'",
+        )
+
+    errors: dict[str, str] = {}
+    for key in body:
+        if key not in FIELDS:
+            errors[key] = "Unknown field"
+    values: dict[str, str | None] = {}
+    for key in STRING_FIELDS:
+        value = body.get(key)
+        if value is not None and not isinstance(value, str):
+            errors[key] = "Must be a string"
+            value = None
+        values[key] = value
+    consent = body.get("consent_publish", False)
+    if consent is None:
+        consent = False
+    if not isinstance(consent, bool):
+        errors["consent_publish"] = "Must be true or false"
+        consent = False
+
+    external_id = (values["external_id"] or "").strip()
+    if values["external_id"] is not None and not (
+        0 < len(external_id) <= EXTERNAL_ID_LIMIT and external_id.isprintable()
+    ):
+        errors["external_id"] = f"External id must be 1 to {EXTERNAL_ID_LIMIT} printable characters"
+    received_at = _received_at(values["received_at"], errors)
+    key = f"token-{token.id}:{external_id}" if external_id else None
+    if key is not None and "external_id" not in errors:
+        # A repeat is answered as the first time was, even if the meeting has closed since.
+        first = outbox.find(rt.db.session(), Channel.API.value, key)
+        if first is not None:
+            return _receipt(str(first.payload["reference"]), duplicate=True)
+
+    result = validate_submission(
+        text=values["text"],
+        name=values["author_name"],
+        town=values["location"],
+        email=values["contact_email"],
+        consent=consent,
+        event=values["event_name"],
+        meeting=meeting,
+    )
+    for key, message in result.messages(NAMES).items():
+        errors.setdefault(key, message)
+    if errors or result.clean is None:
+        raise ApiError(422, "validation_failed", "The submission has errors", errors=errors)
+
+    clean = result.clean
+    receipt = submit(
+        rt,
+        meeting,
+        channel=Channel.API.value,
+        text=clean.text,
+        external_id=key,  # namespaced by token so two partners' ids never collide
+        author_name=clean.author_name,
+        location=clean.location,
+        contact_email=clean.contact_email,
+        consent_publish=clean.consent_publish,
+        event_name=clean.event_name,
+        received_at=received_at,
+    )
+    return _receipt(receipt.reference, duplicate=receipt.duplicate)
+
+
+def _receipt(reference: str, *, duplicate: bool) -> tuple[Response, int, dict[str, str]]:
+    """201 with a Location for a new submission; 200 for a repeat."""
+    status_url = _status_url(reference)
+    payload = {
+        "reference": reference,
+        "status": "received",
+        "status_url": status_url,
+        "duplicate": duplicate,
+    }
+    if duplicate:
+        return jsonify(payload), 200, {}
+    return jsonify(payload), 201, {"Location": status_url}
+
+
+def _received_at(value: str | None, errors: dict[str, str]) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        errors["received_at"] = (
+            "Must be a date and time with a time zone, like 2025-08-14T10:30:00+01:00"
+        )
+        return None
+    return moment.astimezone(UTC)
+
+
+@bp.get("/submissions/<reference>")
+@limiter.limit(_rate_limit, key_func=_rate_key)
+def submission_status(reference: str) -> Response:
+    """Whether a submission is received (waiting) or processed. No personal data."""
+    _authenticate()
+    ref = reference.strip().upper()
+    if not _REFERENCE.match(ref):
+        raise ApiError(404, "not_found", "There is no submission with that reference")
+    session = runtime().db.session
+    stored = session.execute(
+        select(Submission.status, Submission.meeting_id).where(Submission.reference == ref)
+    ).first()
+    if stored is not None:
+        status = "processed" if stored.status == SubmissionStatus.PROCESSED else "received"
+        return jsonify({"reference": ref, "status": status, "meeting_id": stored.meeting_id})
+    waiting = session.scalar(
+        select(OutboxMessage.payload).where(OutboxMessage.payload["reference"].as_string() == ref)
+    )
+    if waiting is None:
+        raise ApiError(404, "not_found", "There is no submission with that reference")
+    return jsonify({"reference": ref, "status": "received", "meeting_id": waiting["meeting_id"]})
+
+
+@cache
+def _spec_text() -> str:
+    return SPEC_PATH.read_text(encoding="utf-8")
+
+
+@bp.get("/openapi.yaml")
+def openapi_yaml() -> Response:
+    """The OpenAPI 3.1 description."""
+    return Response(_spec_text(), mimetype="application/yaml")
+
+
+@bp.get("/openapi.json")
+def openapi_json() -> Response:
+    """The same description as JSON."""
+    return jsonify(yaml.safe_load(_spec_text()))

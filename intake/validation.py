@@ -1,0 +1,204 @@
+"""The one validation every intake channel uses: the form, cards, spreadsheets, email and API.
+
+Callers hand over plain strings (whatever their field names are); they get back either a
+cleaned question or a list of :class:`FieldError`. Each error has a GOV.UK-style sentence
+for forms and API bodies ("Enter the question") and a short phrase for import reports
+("question is empty", shown as "Row 7: question is empty").
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from domain.models import Meeting
+from intake.forms import QUESTION_LIMIT
+
+NAME_LIMIT = 80
+TOWN_LIMIT = 80
+EMAIL_LIMIT = 254
+EVENT_LIMIT = 200
+
+# Deliberately simple: one @, something either side, a dot in the domain, no spaces.
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One problem with one field ("text", "name", "town", "email", "event" or "meeting")."""
+
+    field: str
+    message: str
+    short: str
+
+
+@dataclass(frozen=True)
+class CleanQuestion:
+    """A question that passed validation, whitespace and control characters tidied."""
+
+    text: str
+    author_name: str | None
+    location: str | None
+    contact_email: str | None
+    consent_publish: bool
+    event_name: str | None
+
+
+@dataclass(frozen=True)
+class Validation:
+    """The outcome: ``clean`` when there are no errors."""
+
+    clean: CleanQuestion | None
+    errors: tuple[FieldError, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def messages(self, names: Mapping[str, str] | None = None) -> dict[str, str]:
+        """First message per field, keyed by the caller's own field names."""
+        out: dict[str, str] = {}
+        for error in self.errors:
+            key = (names or {}).get(error.field, error.field)
+            out.setdefault(key, error.message)
+        return out
+
+    def short_messages(self) -> list[str]:
+        """Short phrases for import reports, in field order."""
+        return [e.short for e in self.errors]
+
+
+def clean_text(value: object) -> str:
+    """Normalise newlines, drop control characters (NUL breaks PostgreSQL) and trim."""
+    if value is None:
+        return ""
+    text = str(value).replace("\r\n", "\n").replace("\r", "\n")
+    text = "".join(
+        ch
+        for ch in text
+        if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co")
+    )
+    text = text.replace("\u00a0", " ")
+    lines = [line.rstrip() for line in text.split("\n")]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+def clean_line(value: object) -> str:
+    """A one-line value: whitespace runs (including newlines) become single spaces."""
+    return " ".join(clean_text(value).split())
+
+
+def validate_meeting(meeting: Meeting | None, *, required: bool = True) -> FieldError | None:
+    """The meeting must exist (when ``required``) and be taking questions."""
+    if meeting is None:
+        if required:
+            return FieldError("meeting", "Select the meeting", "meeting is not chosen")
+        return None
+    if not meeting.accepting_questions:
+        return FieldError(
+            "meeting", "This meeting is not taking questions", "meeting is not taking questions"
+        )
+    return None
+
+
+def validate_submission(
+    *,
+    text: object,
+    name: object = None,
+    town: object = None,
+    email: object = None,
+    consent: bool = False,
+    event: object = None,
+    meeting: Meeting | None = None,
+    meeting_required: bool = False,
+    event_required: bool = False,
+) -> Validation:
+    """Check one question exactly as every channel must.
+
+    ``meeting`` is checked for taking questions when given; ``meeting_required`` makes a
+    missing one an error (staff pages where a meeting is chosen from a list).
+    """
+    errors: list[FieldError] = []
+    body = clean_text(text)
+    author = clean_line(name)
+    location = clean_line(town)
+    address = clean_line(email)
+    event_name = clean_line(event)
+
+    meeting_error = validate_meeting(meeting, required=meeting_required)
+    if meeting_error is not None:
+        errors.append(meeting_error)
+    if not body:
+        errors.append(FieldError("text", "Enter the question", "question is empty"))
+    elif len(body) > QUESTION_LIMIT:
+        errors.append(
+            FieldError(
+                "text",
+                f"Question must be {QUESTION_LIMIT} characters or fewer",
+                f"question is longer than {QUESTION_LIMIT} characters (it has {len(body)})",
+            )
+        )
+    if len(author) > NAME_LIMIT:
+        errors.append(
+            FieldError(
+                "name",
+                f"Name must be {NAME_LIMIT} characters or fewer",
+                f"name is longer than {NAME_LIMIT} characters",
+            )
+        )
+    if len(location) > TOWN_LIMIT:
+        errors.append(
+            FieldError(
+                "town",
+                f"Town must be {TOWN_LIMIT} characters or fewer",
+                f"town is longer than {TOWN_LIMIT} characters",
+            )
+        )
+    if address and (len(address) > EMAIL_LIMIT or not _EMAIL.match(address)):
+        errors.append(
+            FieldError(
+                "email",
+                "Enter an email address in the correct format, like name@example.com",
+                "email address is not valid",
+            )
+        )
+    if not event_name and event_required:
+        errors.append(FieldError("event", "Enter the event name", "event name is empty"))
+    elif len(event_name) > EVENT_LIMIT:
+        errors.append(
+            FieldError(
+                "event",
+                f"Event name must be {EVENT_LIMIT} characters or fewer",
+                f"event name is longer than {EVENT_LIMIT} characters",
+            )
+        )
+    if errors:
+        return Validation(clean=None, errors=tuple(errors))
+    return Validation(
+        clean=CleanQuestion(
+            text=body,
+            author_name=author or None,
+            location=location or None,
+            contact_email=address or None,
+            consent_publish=bool(consent and author),
+            event_name=event_name or None,
+        ),
+        errors=(),
+    )
+
+
+def apply_to_form(form: Any, result: Validation, names: Mapping[str, str]) -> None:
+    """Show ``result``'s errors on a WTForms form whose fields are named by ``names``.
+
+    ``names`` maps validation fields ("text", "name"…) to the form's field names; errors for
+    unmapped fields go to ``form.form_errors``.
+    """
+    for error in result.errors:
+        field = getattr(form, names.get(error.field, ""), None)
+        if field is None:
+            form.form_errors.append(error.message)
+            continue
+        field.errors = [*field.errors, error.message]
