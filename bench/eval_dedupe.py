@@ -25,7 +25,7 @@ import math
 import random
 import time
 from collections import Counter
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,6 +43,7 @@ from bench.datasets import (
 from workers.pipeline.dedupe import (
     DEFAULT_NEAR_THRESHOLD,
     DEFAULT_PARAPHRASE_THRESHOLD,
+    DEFAULT_SAME_THEME_THRESHOLD,
     DedupeIndex,
     PairScorer,
     mask_location,
@@ -160,6 +161,7 @@ QQP_SEED = 20240601
 CLUSTER_SEED = 7
 ORDER_SEED = 11
 GRID = tuple(round(0.3 + 0.025 * i, 3) for i in range(25))  # cosine 0.30 .. 0.90
+SAME_THEME_GRID = tuple(round(0.3 + 0.025 * i, 3) for i in range(15))  # cosine 0.30 .. 0.65
 
 
 def _embed_masked(
@@ -277,16 +279,24 @@ def run_online(
     vecs: np.ndarray,
     order: Sequence[int],
     threshold: float,
+    same_theme_threshold: float,
+    themes: Mapping[int, str] | None = None,
     scorer: PairScorer | None = None,
 ) -> OnlineRun:
     """Place ``items`` (in ``order``) into a fresh DedupeIndex with precomputed embeddings."""
-    index = DedupeIndex(vecs.shape[1], paraphrase_threshold=threshold, scorer=scorer)
+    index = DedupeIndex(
+        vecs.shape[1],
+        paraphrase_threshold=threshold,
+        same_theme_threshold=same_theme_threshold,
+        scorer=scorer,
+    )
     kinds: Counter[str] = Counter()
     start = time.perf_counter()
     for i in order:
         q = items[i]
         text = normalise(q.text).match_text
-        d = index.place(q.qid, text, vecs[i], q.location)
+        theme = themes.get(i) if themes is not None else None
+        d = index.place(q.qid, text, vecs[i], q.location, theme=theme)
         kinds[d.kind.value] += 1
     seconds = time.perf_counter() - start
     truth = [items[i].cluster for i in order]
@@ -322,14 +332,31 @@ def _live_to_advance(
     return hits / total if total else None
 
 
+def predicted_themes(
+    items: Sequence[ClusteredQuestion], masked: Sequence[str], vecs: np.ndarray, order: list[int]
+) -> dict[int, str]:
+    """Themes from a fresh seed-taxonomy ThemeClassifier run over ``order`` (as live)."""
+    from workers.pipeline.themes import ThemeClassifier, load_seed_taxonomy
+
+    classifier = ThemeClassifier(load_seed_taxonomy(), default_embedder())
+    assigned = classifier.assign(
+        vecs[order], [masked[i] for i in order], [items[i].qid for i in order], normalised=True
+    )
+    return {i: a.slug for i, a in zip(order, assigned, strict=True)}
+
+
 def eval_clustered(
     name: str,
     items: Sequence[ClusteredQuestion],
     embedder: Embedder,
-    default_threshold: float,
-    scorer: PairScorer | None = None,
+    defaults: tuple[float, float],
+    use_themes: bool,
 ) -> dict[str, Any]:
-    """Online grouping: threshold tuned on half the clusters, reported on the other half."""
+    """Online grouping: thresholds tuned on half the clusters, reported on the other half.
+
+    With ``use_themes`` each half also runs through the theme classifier first and its themes
+    (predicted, never gold) are passed to the index; both thresholds are then tuned.
+    """
     masked, vecs = _embed_masked(embedder, [q.text for q in items], [q.location for q in items])
     clusters = sorted({q.cluster for q in items})
     random.Random(CLUSTER_SEED).shuffle(clusters)
@@ -338,18 +365,41 @@ def eval_clustered(
     test_idx = [i for i, q in enumerate(items) if q.cluster not in tune_clusters]
     tune_order = _arrival_order(items, tune_idx, ORDER_SEED)
     test_order = _arrival_order(items, test_idx, ORDER_SEED)
+    tune_themes = predicted_themes(items, masked, vecs, tune_order) if use_themes else None
+    test_themes = predicted_themes(items, masked, vecs, test_order) if use_themes else None
     grid = []
     for t in GRID:
-        m = run_online(items, masked, vecs, tune_order, t, scorer).metrics()
-        grid.append((m["f1"], t))
-    best_f1, best_t = max(grid)
-    out: dict[str, Any] = {"name": name, "tuned_threshold": best_t, "tune_f1": best_f1}
-    for label, t in (("test_at_tuned", best_t), ("test_at_default", default_threshold)):
-        run = run_online(items, masked, vecs, test_order, t, scorer)
-        out[label] = {"threshold": t, **run.metrics(), "kinds": dict(run.kinds)}
+        for same in SAME_THEME_GRID if use_themes else (t,):
+            if same > t:
+                continue
+            run = run_online(items, masked, vecs, tune_order, t, same, tune_themes)
+            grid.append((run.metrics()["f1"], t, same))
+    best_f1, best_t, best_same = max(grid)
+    out: dict[str, Any] = {
+        "name": name,
+        "themes": "predicted by ThemeClassifier" if use_themes else "none",
+        "tuned": [best_t, best_same],
+        "tune_f1": best_f1,
+    }
+    settings = (("test_at_tuned", (best_t, best_same)), ("test_at_default", defaults))
+    for label, (t, same) in settings:
+        run = run_online(items, masked, vecs, test_order, t, same, test_themes)
+        out[label] = {
+            "threshold": t,
+            "same_theme_threshold": same if use_themes else None,
+            **run.metrics(),
+            "kinds": dict(run.kinds),
+        }
         live = _live_to_advance(items, test_order, run.pred)
         if live is not None:
             out[label]["live_matched_to_advance"] = live
+    if use_themes:  # the same split without themes, for comparison
+        no_theme = [
+            (run_online(items, masked, vecs, tune_order, t, t).metrics()["f1"], t) for t in GRID
+        ]
+        _, t = max(no_theme)
+        run = run_online(items, masked, vecs, test_order, t, t)
+        out["test_without_themes"] = {"threshold": t, **run.metrics(), "kinds": dict(run.kinds)}
     return out
 
 
@@ -383,12 +433,18 @@ def markdown(results: dict[str, Any]) -> str:
             lines.append(f"| {key} | skipped: {r['skipped']} | | | | | | | |")
             continue
         for label, src in (
+            ("test_without_themes", "tune half, no themes"),
             ("test_at_tuned", "tune half of this set"),
             ("test_at_default", "default"),
         ):
+            if label not in r:
+                continue
             m = r[label]
+            same = m.get("same_theme_threshold")
+            shown = f"{m['threshold']:.3f}" + (f" / same theme {same:.3f}" if same else "")
+            decision = "DedupeIndex" + (" + themes" if same else "")
             lines.append(
-                f"| {r['name']} test half (online) | DedupeIndex | {m['threshold']:.2f} ({src}) "
+                f"| {r['name']} test half (online) | {decision} | {shown} ({src}) "
                 f"| {_fmt(m['precision'])} | {_fmt(m['recall'])} | {_fmt(m['f1'])} "
                 f"| {_fmt(m['ari'])} | {_fmt(m['v_measure'])} "
                 f"| {m['pred_groups']}/{m['true_groups']} |"
@@ -423,10 +479,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--sets", nargs="*", default=["qqp", "covidq", "policing"])
     args = parser.parse_args(argv)
     embedder = default_embedder()
+    defaults = (DEFAULT_PARAPHRASE_THRESHOLD, DEFAULT_SAME_THEME_THRESHOLD)
     results: dict[str, Any] = {
         "embedder": embedder.name,
         "defaults": {
             "paraphrase_threshold": DEFAULT_PARAPHRASE_THRESHOLD,
+            "same_theme_threshold": DEFAULT_SAME_THEME_THRESHOLD,
             "near_threshold": DEFAULT_NEAR_THRESHOLD,
             "scorer": "cosine",
         },
@@ -438,7 +496,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             print(f"# fitted: {fitted!r}")
     if "covidq" in args.sets:
         results["covidq"] = eval_clustered(
-            "COVID-Q", load_covidq(), embedder, DEFAULT_PARAPHRASE_THRESHOLD
+            "COVID-Q", load_covidq(), embedder, defaults, use_themes=False
         )
     if "policing" in args.sets:
         policing = load_policing()
@@ -447,7 +505,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         else:
             kept = [q for q in policing if q.extra.get("theme") != "spam"]
             results["policing"] = eval_clustered(
-                "policing", kept, embedder, DEFAULT_PARAPHRASE_THRESHOLD
+                "policing", kept, embedder, defaults, use_themes=True
             )
     if args.json:
         print(json.dumps(results, indent=2, default=str))

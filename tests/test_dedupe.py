@@ -22,13 +22,15 @@ from workers.pipeline.vector_index import VectorIndex
 ADVANCE = [
     (
         "a1",
-        "How long does it take to get through on 101? I waited 40 minutes last week.",
+        "How long does it take to get through on 101? I waited 40 minutes last week",
         "Telford",
     ),
     ("a2", "What is being done about drug dealing in Castle Park?", "Ludlow"),
     ("a3", "Why is nobody patrolling Ludlow town centre at night?", "Ludlow"),
     ("a4", "How much did the new police headquarters cost?", "Worcester"),
 ]
+THEMES = {"a1": "response", "a2": "drugs", "a3": "visibility", "a4": "numbers"}
+LIVE_101 = "101 waits far too long, rang 3 times and gave up"
 
 
 @pytest.fixture(scope="module")
@@ -39,15 +41,21 @@ def emb() -> Embedder:
 def make_index(emb: Embedder) -> DedupeIndex:
     index = DedupeIndex(embedder=emb)
     for item_id, text, place in ADVANCE:
-        assert (
-            index.place(item_id, normalise(text).match_text, location=place).kind is MatchKind.NEW
-        )
+        theme = THEMES[item_id]
+        d = index.place(item_id, normalise(text).match_text, location=place, theme=theme)
+        assert d.kind is MatchKind.NEW
     return index
 
 
-def place(index: DedupeIndex, item_id: str, text: str, where: str | None = None) -> MatchDecision:
+def place(
+    index: DedupeIndex,
+    item_id: str,
+    text: str,
+    where: str | None = None,
+    theme: str | None = None,
+) -> MatchDecision:
     n = normalise(text)
-    return index.place(item_id, n.match_text, location=where, text_hash=n.hash)
+    return index.place(item_id, n.match_text, location=where, text_hash=n.hash, theme=theme)
 
 
 # --- place names ------------------------------------------------------------------------
@@ -97,21 +105,44 @@ def test_same_question_about_another_place_joins_but_keeps_its_place(emb: Embedd
 
 
 @pytest.mark.parametrize(
-    ("live", "advance_id"),
+    ("live", "theme", "advance_id"),
     [
-        ("101 waits far too long, rang 3 times and gave up #PCCLive", "a1"),
-        ("dealers selling drugs in castle park every evening, what are the police doing?", "a2"),
+        (LIVE_101 + " #PCCLive", "response", "a1"),
+        (
+            "dealers selling drugs in castle park every evening, what are the police doing?",
+            None,
+            "a2",
+        ),
     ],
 )
 def test_live_comment_matches_advance_question_on_the_same_point(
-    emb: Embedder, live: str, advance_id: str
+    emb: Embedder, live: str, theme: str | None, advance_id: str
 ) -> None:
     index = make_index(emb)
-    d = place(index, "live1", live, "Worcester")
+    d = place(index, "live1", live, "Worcester", theme)
     assert d.kind is MatchKind.PARAPHRASE
     assert d.group_key == advance_id
     assert d.matched_item_id == advance_id
-    assert d.score >= index.paraphrase_threshold
+    assert d.score >= index.same_theme_threshold
+
+
+def test_a_shared_theme_lowers_the_bar(emb: Embedder) -> None:
+    """cosine(LIVE_101, a1) is ~0.64: a match only when both carry the same theme."""
+    assert place(make_index(emb), "x1", LIVE_101).kind is MatchKind.NEW
+    assert place(make_index(emb), "x1", LIVE_101, theme="visibility").kind is MatchKind.NEW
+    index = make_index(emb)
+    d = place(index, "x1", LIVE_101, theme="response")
+    assert (d.kind, d.group_key, d.matched_item_id) == (MatchKind.PARAPHRASE, "a1", "a1")
+    assert index.same_theme_threshold <= d.score < index.paraphrase_threshold
+
+
+def test_staff_retheme_is_used_for_later_questions(emb: Embedder) -> None:
+    index = make_index(emb)
+    index.set_theme("a1", "call handling")
+    assert (
+        index.decide("x1", normalise(LIVE_101).match_text, theme="response").kind is MatchKind.NEW
+    )
+    assert place(index, "x2", LIVE_101, theme="call handling").group_key == "a1"
 
 
 def test_unrelated_question_starts_a_new_group(emb: Embedder) -> None:
@@ -154,7 +185,7 @@ def test_place_many_matches_sequential_placement(emb: Embedder) -> None:
 
 def test_placed_item_is_never_rehomed(emb: Embedder) -> None:
     index = make_index(emb)
-    first = place(index, "x1", "101 waits far too long, rang 3 times and gave up")
+    first = place(index, "x1", LIVE_101, theme="response")
     again = place(index, "x1", "How much did the new police headquarters cost?")
     assert again == first
     assert index.members("a4") == ["a4"]
@@ -178,7 +209,7 @@ def test_pin_moves_item_and_later_matches_follow_it(emb: Embedder) -> None:
 
 def test_split_is_kept_and_cannot_link_recorded(emb: Embedder) -> None:
     index = make_index(emb)
-    live = place(index, "l1", "101 waits far too long, rang 3 times and gave up", "Worcester")
+    live = place(index, "l1", LIVE_101, "Worcester", "response")
     assert live.group_key == "a1"
     new_key = index.split("l1")
     assert new_key == "l1"
@@ -186,7 +217,7 @@ def test_split_is_kept_and_cannot_link_recorded(emb: Embedder) -> None:
     assert not index.can_link("a1", "l1")
     assert index.members("a1") == ["a1"]
     # a later worker run never puts it back
-    assert place(index, "l1", "101 waits far too long, rang 3 times and gave up").group_key == "l1"
+    assert place(index, "l1", LIVE_101, theme="response").group_key == "l1"
     # a resubmission of the split question follows it, not the group it left
     d = place(index, "l2", "101 waits far to long, rang 3 times and gave up!", "Malvern")
     assert (d.kind, d.group_key) == (MatchKind.NEAR, "l1")
@@ -197,7 +228,7 @@ def test_split_is_kept_and_cannot_link_recorded(emb: Embedder) -> None:
 
 def test_split_of_a_group_founder_gets_a_fresh_key(emb: Embedder) -> None:
     index = make_index(emb)
-    place(index, "l1", "101 waits far too long, rang 3 times and gave up")
+    place(index, "l1", LIVE_101, theme="response")
     key = index.split("a1")
     assert key == "a1#2"
     assert index.members("a1") == ["l1"]
@@ -209,7 +240,7 @@ def test_split_of_a_group_founder_gets_a_fresh_key(emb: Embedder) -> None:
 
 def test_staff_merge_lifts_cannot_link(emb: Embedder) -> None:
     index = make_index(emb)
-    place(index, "l1", "101 waits far too long, rang 3 times and gave up")
+    place(index, "l1", LIVE_101, theme="response")
     index.split("l1")
     index.merge("l1", "a1")
     assert index.can_link("a1", "l1")
@@ -221,7 +252,7 @@ def test_staff_merge_lifts_cannot_link(emb: Embedder) -> None:
 
 def test_state_round_trip(emb: Embedder) -> None:
     index = make_index(emb)
-    place(index, "l1", "101 waits far too long, rang 3 times and gave up", "Worcester")
+    place(index, "l1", LIVE_101, "Worcester", "response")
     place(index, "l2", "Why is nobody patrolling Bromsgrove town centre at night?", "Bromsgrove")
     index.split("l1")
     index.pin("a4", "a2")
@@ -243,15 +274,19 @@ def test_state_round_trip(emb: Embedder) -> None:
             "Will there be more speed cameras on the A49?",
         ]
     ):
-        assert place(restored, f"n{i}", text) == place(index, f"n{i}", text)
+        theme = "response" if i == 2 else None
+        assert place(restored, f"n{i}", text, theme=theme) == place(
+            index, f"n{i}", text, theme=theme
+        )
     with pytest.raises(ValueError):
         DedupeIndex.from_state({**state, "version": 99})
 
 
 def test_match_pair_without_the_index() -> None:
     assert match_pair("a b c", "a b c", 0.1) == (MatchKind.NEAR, 1.0)
-    kind, score = match_pair("why no police at night", "police budget question", 0.71)
-    assert (kind, score) == (MatchKind.PARAPHRASE, 0.71)
+    kind, score = match_pair("why no police at night", "police budget question", 0.8)
+    assert (kind, score) == (MatchKind.PARAPHRASE, 0.8)
+    assert match_pair("a", "b", 0.5, paraphrase_threshold=0.4)[0] is MatchKind.PARAPHRASE
     assert match_pair("why no police at night", "police budget question", 0.2)[0] is MatchKind.NEW
 
 
@@ -316,7 +351,7 @@ def test_vector_index_search_cost_stays_flat_as_it_grows() -> None:
             index.search(q, 10)
             per_query.append(index.last_search_cost)
         cost[size] = float(np.mean(per_query))
-    assert cost[12_000] < 2.5 * cost[750]  # 16x the items, far less than 16x the work
+    assert cost[12_000] < 3 * cost[750]  # 16x the items, far less than 16x the work (~2.1x)
     assert cost[12_000] < 12_000 / 10
 
 

@@ -43,6 +43,7 @@ from workers.pipeline.vector_index import VectorIndex
 __all__ = [
     "DEFAULT_NEAR_THRESHOLD",
     "DEFAULT_PARAPHRASE_THRESHOLD",
+    "DEFAULT_SAME_THEME_THRESHOLD",
     "QQP_PAIR_SCORER",
     "DedupeIndex",
     "MatchDecision",
@@ -170,9 +171,11 @@ QQP_PAIR_SCORER = PairScorer(
     bias=-1.569432,
     source="QQP tuning half",
 )
-#: Minimum cosine (of place-masked questions) for a paraphrase match; chosen on the tuning
-#: half of our policing set by ``python -m bench.eval_dedupe``.
-DEFAULT_PARAPHRASE_THRESHOLD = 0.5
+#: Minimum cosine (of place-masked questions) for a paraphrase match, and the lower minimum
+#: when both questions carry the same theme. Both were chosen on the tuning half of our
+#: policing set by ``python -m bench.eval_dedupe`` (themes from the theme classifier).
+DEFAULT_PARAPHRASE_THRESHOLD = 0.725
+DEFAULT_SAME_THEME_THRESHOLD = 0.4
 #: Minimum rapidfuzz ratio / 100 for a near-exact (typo, resubmission) match.
 DEFAULT_NEAR_THRESHOLD = 0.9
 DEFAULT_NEIGHBOURS = 10
@@ -239,6 +242,7 @@ class _Item:
     masked: str
     location: str | None
     decision: MatchDecision
+    theme: str | None = None
     staff_placed: bool = False
     split_from: str | None = None
 
@@ -267,6 +271,7 @@ class DedupeIndex:
         dim: int = 384,
         *,
         paraphrase_threshold: float = DEFAULT_PARAPHRASE_THRESHOLD,
+        same_theme_threshold: float = DEFAULT_SAME_THEME_THRESHOLD,
         near_threshold: float = DEFAULT_NEAR_THRESHOLD,
         neighbours: int = DEFAULT_NEIGHBOURS,
         scorer: PairScorer | None = None,
@@ -275,11 +280,14 @@ class DedupeIndex:
     ) -> None:
         """Create an empty index.
 
+        ``paraphrase_threshold`` applies to a pair unless both questions carry the same theme
+        (from the theme classifier or staff), when the lower ``same_theme_threshold`` applies.
         ``embedder`` is only needed when :meth:`place` is called without an embedding.
         ``neighbours`` is how many nearest earlier questions are examined per placement.
         """
         self.dim = dim
         self.paraphrase_threshold = paraphrase_threshold
+        self.same_theme_threshold = same_theme_threshold
         self.near_threshold = near_threshold
         self.neighbours = neighbours
         self.scorer = scorer
@@ -336,6 +344,7 @@ class DedupeIndex:
         embedding: np.ndarray | Sequence[float] | None = None,
         location: str | None = None,
         text_hash: str | None = None,
+        theme: str | None = None,
     ) -> MatchDecision:
         """What :meth:`place` would decide, without recording anything.
 
@@ -346,9 +355,11 @@ class DedupeIndex:
             return self.decision_of(item_id)
         masked = mask_location(match_text, location)
         vec = self._embed(masked) if embedding is None else np.asarray(embedding, np.float32)
-        return self._decide(item_id, masked, vec, text_hash or _sha256(match_text))
+        return self._decide(item_id, masked, vec, text_hash or _sha256(match_text), theme)
 
-    def _decide(self, item_id: str, masked: str, vec: np.ndarray, text_hash: str) -> MatchDecision:
+    def _decide(
+        self, item_id: str, masked: str, vec: np.ndarray, text_hash: str, theme: str | None
+    ) -> MatchDecision:
         first = self._by_hash.get(text_hash)
         if first is not None:
             return MatchDecision(item_id, MatchKind.EXACT, self.group_of(first), 1.0, first)
@@ -360,13 +371,17 @@ class DedupeIndex:
         best: tuple[MatchKind, float, str] | None = None
         best_rejected = 0.0
         for other_id, cosine in hits:
+            other = self._items[other_id]
+            same_theme = theme is not None and other.theme == theme
             kind, score = match_pair(
                 masked,
-                self._items[other_id].masked,
+                other.masked,
                 cosine,
                 scorer=self.scorer,
                 near_threshold=self.near_threshold,
-                paraphrase_threshold=self.paraphrase_threshold,
+                paraphrase_threshold=(
+                    self.same_theme_threshold if same_theme else self.paraphrase_threshold
+                ),
             )
             if kind is MatchKind.NEW:
                 best_rejected = max(best_rejected, score)
@@ -386,9 +401,13 @@ class DedupeIndex:
         embedding: np.ndarray | Sequence[float] | None = None,
         location: str | None = None,
         text_hash: str | None = None,
+        theme: str | None = None,
     ) -> MatchDecision:
         """Decide and record the group of a new question; idempotent for a placed id.
 
+        ``text_hash`` defaults to the SHA-256 of ``match_text`` (what ``normalise`` gives).
+        ``theme`` is the question's theme if already known (classifier or staff): two
+        questions with the same theme match at ``same_theme_threshold``.
         A question that is already placed is never re-homed: its recorded decision is returned
         with its current group (which may differ if staff moved it).
         """
@@ -397,14 +416,14 @@ class DedupeIndex:
         masked = mask_location(match_text, location)
         vec = self._embed(masked) if embedding is None else np.asarray(embedding, np.float32)
         text_hash = text_hash or _sha256(match_text)
-        decision = self._decide(item_id, masked, vec, text_hash)
+        decision = self._decide(item_id, masked, vec, text_hash, theme)
         if decision.kind is MatchKind.NEW and decision.group_key in self._groups.members:
             # the id is already used as a group key (a split item kept its old key): stay unique
             decision = MatchDecision(
                 item_id, MatchKind.NEW, self._fresh_key(item_id), decision.score, None
             )
         self._items[item_id] = _Item(
-            item_id, decision.group_key, text_hash, masked, location, decision
+            item_id, decision.group_key, text_hash, masked, location, decision, theme
         )
         self._groups.add(decision.group_key, item_id)
         self._by_hash.setdefault(text_hash, item_id)
@@ -415,8 +434,13 @@ class DedupeIndex:
     def place_many(
         self,
         items: Iterable[tuple[str, str, str | None]],
+        themes: Sequence[str | None] | None = None,
     ) -> list[MatchDecision]:
-        """Place ``(item_id, match_text, location)`` tuples in order, embedding in one batch."""
+        """Place ``(item_id, match_text, location)`` tuples in order, embedding in one batch.
+
+        Note: int8 activations are quantised per batch, so a batch-embedded vector differs from
+        the single-question one by up to ~1% cosine; decisions near a threshold can differ.
+        """
         rows = list(items)
         if self.embedder is None:
             raise ValueError("place_many needs an embedder")
@@ -426,7 +450,8 @@ class DedupeIndex:
         by_row = {i: vecs[n] for n, i in enumerate(todo)} if vecs is not None else {}
         out = []
         for i, (item_id, text, loc) in enumerate(rows):
-            out.append(self.place(item_id, text, by_row.get(i), loc))
+            theme = themes[i] if themes is not None else None
+            out.append(self.place(item_id, text, by_row.get(i), loc, theme=theme))
         return out
 
     # --- staff feedback ------------------------------------------------------------------
@@ -456,6 +481,13 @@ class DedupeIndex:
             self._groups.add(group_key, item_id)
             item.group = group_key
         item.staff_placed = True
+
+    def set_theme(self, item_id: str, theme: str | None) -> None:
+        """Record a question's (new) theme, e.g. after staff re-themed it.
+
+        Only later placements use it; no question is re-homed.
+        """
+        self._items[item_id].theme = theme
 
     def merge(self, from_group: str, into_group: str) -> None:
         """Staff merged two groups: every member of ``from_group`` is pinned to ``into_group``."""
@@ -494,6 +526,7 @@ class DedupeIndex:
             "version": STATE_VERSION,
             "dim": self.dim,
             "paraphrase_threshold": self.paraphrase_threshold,
+            "same_theme_threshold": self.same_theme_threshold,
             "near_threshold": self.near_threshold,
             "neighbours": self.neighbours,
             "scorer": self.scorer.to_dict() if self.scorer else None,
@@ -504,6 +537,7 @@ class DedupeIndex:
                     "hash": it.text_hash,
                     "masked": it.masked,
                     "location": it.location,
+                    "theme": it.theme,
                     "kind": it.decision.kind.value,
                     "score": it.decision.score,
                     "matched": it.decision.matched_item_id,
@@ -526,6 +560,7 @@ class DedupeIndex:
         index = cls(
             state["dim"],
             paraphrase_threshold=state["paraphrase_threshold"],
+            same_theme_threshold=state["same_theme_threshold"],
             near_threshold=state["near_threshold"],
             neighbours=state["neighbours"],
             scorer=PairScorer.from_dict(state["scorer"]) if state["scorer"] else None,
@@ -543,6 +578,7 @@ class DedupeIndex:
                 row["masked"],
                 row["location"],
                 decision,
+                row["theme"],
                 row["staff_placed"],
                 row["split_from"],
             )
