@@ -8,6 +8,7 @@ token is harmless: it answers 200 with the first submission's reference and stor
 
 from __future__ import annotations
 
+import contextlib
 import re
 from datetime import UTC, datetime
 from functools import cache
@@ -17,6 +18,7 @@ from typing import Any
 import yaml
 from flask import Blueprint, Response, jsonify, request, url_for
 from flask_limiter.util import get_remote_address
+from redis.exceptions import RedisError
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
@@ -53,6 +55,8 @@ NAMES = {
     "meeting": "meeting",
 }
 _REFERENCE = re.compile(r"^Q-[0-9A-Z]{4}-[0-9A-Z]{4}$")
+# Guessing tokens: after this many refused tokens in a minute an address must wait.
+AUTH_FAILURES_PER_MINUTE = 30
 
 
 class ApiError(Exception):
@@ -131,7 +135,26 @@ def _rate_limit() -> str:
 
 
 def _authenticate() -> ApiToken:
+    rt = runtime()
+    # Each guessed token would get its own rate-limit bucket: count refusals per address.
+    failures_key = f"{rt.prefix}:api-auth-failures:{get_remote_address() or ''}"
+    try:
+        failures = rt.redis.get(failures_key)
+    except RedisError:  # Redis down: questions still go to the outbox, so carry on
+        failures = None
+    if failures is not None and int(failures) >= AUTH_FAILURES_PER_MINUTE:
+        raise ApiError(
+            429, "rate_limited", "Too many refused tokens; wait a minute",
+            headers={"Retry-After": "60"},
+        )  # fmt: skip
     token = _bearer()
+    row = None
+    if token is not None:
+        row = rt.db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
+    if row is None or not row.active:
+        with contextlib.suppress(RedisError):
+            if rt.redis.incr(failures_key) == 1:
+                rt.redis.expire(failures_key, 60)
     challenge = {"WWW-Authenticate": 'Bearer realm="openfloor"'}
     if token is None:
         raise ApiError(
@@ -140,9 +163,6 @@ def _authenticate() -> ApiToken:
             "Send your partner token as 'Authorization: Bearer <token>'",
             headers=challenge,
         )
-    row = runtime().db.session.scalar(
-        select(ApiToken).where(ApiToken.token_hash == hash_token(token))
-    )
     if row is None:
         raise ApiError(401, "unauthorized", "This token is not valid", headers=challenge)
     if not row.active:

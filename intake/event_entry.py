@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import logging
 import re
+import secrets
 import uuid
 from typing import Any
 
 from flask import Blueprint, abort, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from flask_wtf.csrf import CSRFError
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxInput,
     GovFileInput,
@@ -137,7 +139,7 @@ def _state() -> dict[str, Any]:
 
 @bp.route("/event-entry", methods=["GET", "POST"])
 @staff_required
-def event_entry() -> str | Response:
+def event_entry() -> tuple[str, int] | Response:
     """Type in question cards, one after another."""
     rt = runtime()
     state = _state()
@@ -192,7 +194,12 @@ def event_entry() -> str | Response:
             )
             return redirect(url_for(".event_entry"), code=303)
         apply_to_form(form, result, CARD_NAMES)
+    return _card_page(form, state)
 
+
+def _card_page(
+    form: CardForm, state: dict[str, Any], problem: str | None = None, status: int = 200
+) -> tuple[str, int]:
     saved = state.pop("saved", None)
     if saved is not None:
         session[_STATE] = state
@@ -206,15 +213,17 @@ def event_entry() -> str | Response:
         focus = "event"
     else:
         focus = "question"
-    return render_template(
+    page = render_template(
         "intake_staff/event_entry.html",
         form=form,
         saved=saved,
         count=int(state.get("count", 0)) if same_stack else 0,
         recent=recent,
-        focus=None if form.errors else focus,
+        focus=None if form.errors or problem else focus,
+        problem=problem,
         title="Enter question cards",
     )
+    return page, status
 
 
 def _recent_cards(card_ids: list[str]) -> list[dict[str, Any]]:
@@ -321,36 +330,78 @@ def _staged(token: str) -> spreadsheet.Staged:
 
 @bp.route("/import/<token>", methods=["GET", "POST"])
 @staff_required
-def import_preview(token: str) -> str | Response:
+def import_preview(token: str) -> tuple[str, int] | Response:
     """Every row with its problems; confirming imports the good rows."""
     rt = runtime()
     staged = _staged(token)
-    meeting = rt.db.session.get(Meeting, staged.meeting_id)
-    if meeting is None:
-        abort(404)
     form = ConfirmForm()
     problem = None
     if staged.result is None and form.validate_on_submit():
+        meeting = rt.db.session.get(Meeting, staged.meeting_id)
         meeting_error = validate_meeting(meeting)
-        if meeting_error is None:
+        if meeting_error is None and meeting is not None:
             spreadsheet.import_staged(rt, staged, meeting)
             return redirect(url_for(".import_preview", token=token), code=303)
-        problem = meeting_error.message
+        problem = meeting_error.message if meeting_error else None
+    return _preview_page(staged, problem)
+
+
+def _preview_page(
+    staged: spreadsheet.Staged, problem: str | None = None, status: int = 200
+) -> tuple[str, int]:
+    meeting = runtime().db.session.get(Meeting, staged.meeting_id)
+    if meeting is None:
+        abort(404)
     if staged.result is not None:
-        return render_template(
+        page = render_template(
             "intake_staff/import_done.html",
             meeting=meeting,
             sheet=staged.sheet,
             result=staged.result,
             title="Import finished",
         )
-    sheet = staged.sheet
-    return render_template(
+        return page, status
+    page = render_template(
         "intake_staff/import_preview.html",
         meeting=meeting,
-        sheet=sheet,
-        form=form,
+        sheet=staged.sheet,
+        form=ConfirmForm(),
         problem=problem,
         labels=spreadsheet.FIELD_LABELS,
         title="Check the import",
     )
+    return page, status
+
+
+# --- a page left open too long ------------------------------------------------------------
+
+TIMED_OUT = "This page was open too long, so nothing was saved."
+
+
+@bp.errorhandler(CSRFError)
+def _csrf_failed(_exc: CSRFError) -> tuple[str, int] | Response:
+    """An expired CSRF token (a page left open all afternoon): show what was sent again.
+
+    The check runs before the view, so this is the only place that can keep the card.
+    """
+    if not getattr(request, "csp_nonce", None):  # raised before Talisman made one
+        request.csp_nonce = secrets.token_urlsafe(18)  # type: ignore[attr-defined]
+    if not current_user.is_authenticated:
+        return redirect(url_for("triage_auth.login", next=request.path))
+    log.info("staff intake: CSRF check failed on %s", request.endpoint)
+    if request.endpoint == "intake_staff.event_entry":
+        form = CardForm()
+        form.meeting.choices = _meeting_choices(form.meeting.data)
+        return _card_page(form, _state(), f"{TIMED_OUT} Check the card and save it again.", 400)
+    if request.endpoint == "intake_staff.import_upload":
+        upload_form = UploadForm()
+        upload_form.meeting.choices = _meeting_choices(upload_form.meeting.data)
+        upload_form.file.errors = [f"{TIMED_OUT} Select the file again"]
+        page = render_template(
+            "intake_staff/import_upload.html", form=upload_form, title="Import questions"
+        )
+        return page, 400
+    if request.endpoint == "intake_staff.import_preview":
+        token = str((request.view_args or {}).get("token", ""))
+        return _preview_page(_staged(token), f"{TIMED_OUT} Select Import again.", 400)
+    return redirect(url_for("triage.meetings"))

@@ -346,6 +346,15 @@ def test_rate_limit_is_per_token(client: FlaskClient, meeting: Meeting, rt: Runt
     assert other.status_code == 201
     assert outbox_count(rt) == 4
 
+    # Each guessed token would get its own allowance: refused tokens count per address.
+    rt.settings = dataclasses.replace(rt.settings, api_rate_limit="600 per minute")
+    for n in range(api.AUTH_FAILURES_PER_MINUTE):
+        guess = client.post(url(meeting), json={"text": "?"}, headers=auth(f"ofk_guess{n}"))
+        assert guess.status_code == 401
+    blocked = client.post(url(meeting), json={"text": "?"}, headers=auth("ofk_guess-again"))
+    assert blocked.status_code == 429
+    check(blocked.json, response_schema(POST_PATH, "post", 429))
+
 
 @sqlite_only
 def test_api_is_csrf_exempt_but_staff_pages_are_not(

@@ -171,6 +171,29 @@ def test_a_failed_check_keeps_everything_typed_and_closed_meetings_are_refused(
     assert outbox(rt) == []
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # about the page, not storage
+def test_a_card_sent_from_a_page_left_open_too_long_is_shown_again(
+    app: Any, staff: FlaskClient, meeting: Meeting, rt: Runtime
+) -> None:
+    app.config["WTF_CSRF_ENABLED"] = True  # signed in already; now the token is checked
+    page = staff.get(f"{PAGE}?meeting={meeting.id}&event={SHOW}").get_data(as_text=True)
+    data = card(meeting, page, question="Sent after a long lunch?", name="Viv")
+    sent = staff.post(PAGE, data={**data, "csrf_token": "expired"})
+    assert sent.status_code == 400
+    body = sent.get_data(as_text=True)
+    assert "This page was open too long, so nothing was saved." in body
+    assert "<title>Error:" in body
+    assert textarea(body, "question") == "Sent after a long lunch?"
+    assert field_value(body, "name") == "Viv"
+    assert field_value(body, "event") == SHOW
+    assert outbox(rt) == []
+    fresh = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', body)
+    assert fresh, "no fresh CSRF token on the page"
+    again = staff.post(PAGE, data={**data, "csrf_token": fresh.group(1)})
+    assert again.status_code == 303
+    assert [r.payload["text"] for r in outbox(rt)] == ["Sent after a long lunch?"]
+
+
 def test_a_card_reaches_the_database_through_a_real_worker(
     staff: FlaskClient, meeting: Meeting, rt: Runtime, worker: Any
 ) -> None:

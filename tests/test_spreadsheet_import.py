@@ -321,6 +321,40 @@ def test_a_preview_belongs_to_whoever_uploaded_it_and_confirms_only_while_open(
     assert outbox(rt) == []
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # about the page, not storage
+def test_confirming_from_a_preview_left_open_too_long_asks_again(
+    app: Any, staff: FlaskClient, meeting: Meeting, rt: Runtime
+) -> None:
+    preview_url = upload(staff, meeting, as_csv(ROWS)).headers["Location"]
+    app.config["WTF_CSRF_ENABLED"] = True
+    stale = staff.post(preview_url, data={"csrf_token": "expired"})
+    assert stale.status_code == 400
+    body = stale.get_data(as_text=True)
+    assert "This page was open too long, so nothing was saved. Select Import again." in body
+    assert 'id="row-10"' in body  # the rows are still there
+    assert outbox(rt) == []
+    fresh = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', body)
+    assert fresh
+    assert staff.post(preview_url, data={"csrf_token": fresh.group(1)}).status_code == 303
+    assert len(outbox(rt)) == 3
+
+    # Uploading from a stale page: the choices are kept; a browser cannot keep the file.
+    stale_upload = staff.post(
+        UPLOAD,
+        data={
+            "csrf_token": "expired",
+            "meeting": str(meeting.id),
+            "event": "Wem Carnival",
+            "file": (io.BytesIO(as_csv(ROWS)), "cards.csv"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert stale_upload.status_code == 400
+    page = stale_upload.get_data(as_text=True)
+    assert "nothing was saved. Select the file again" in page
+    assert 'value="Wem Carnival"' in page
+
+
 def test_imported_rows_reach_the_database_through_a_real_worker(
     staff: FlaskClient, meeting: Meeting, rt: Runtime, worker: Any, tmp_path: Path
 ) -> None:
