@@ -74,6 +74,25 @@ def test_duplicates_share_a_group_and_places_are_kept(rt: Runtime, meeting: Meet
     assert _run(rt, meeting) == 0  # nothing pending: idempotent
 
 
+def test_a_second_worker_process_catches_up_from_the_database(
+    rt: Runtime, meeting: Meeting
+) -> None:
+    _send(
+        rt, meeting, 1, "Sheep are being stolen from farms near Clun. What is being done?", "Clun"
+    )
+    _send(rt, meeting, 2, "Why do so few burglaries in Ludlow end with anyone charged?", "Ludlow")
+    _run(rt, meeting)
+    processing._states.clear()  # as if another worker process takes the next batch
+    _send(
+        rt, meeting, 3, "Sheep are being stolen from farms near Clun. What is being done?", "Clun"
+    )
+    _send(rt, meeting, 4, "Why do so few burglaries in Wem end with anyone charged?", "Wem")
+    _run(rt, meeting)
+    q = _questions(rt)
+    assert q["t-3"].group_id == q["t-1"].group_id and q["t-3"].match_kind == "exact"
+    assert q["t-4"].group_id == q["t-2"].group_id
+
+
 def test_flags_go_to_moderation_and_personal_data_is_redacted(
     rt: Runtime, meeting: Meeting
 ) -> None:

@@ -189,6 +189,7 @@ def _catch_up(rt: Runtime, session: Session, meeting_id: int, state: MeetingStat
             Question.submission_id,
             Question.embedding,
             Question.status,
+            Question.theme_id,
             Submission.raw_text,
             Submission.location,
         )
@@ -196,7 +197,7 @@ def _catch_up(rt: Runtime, session: Session, meeting_id: int, state: MeetingStat
         .where(Question.meeting_id == meeting_id, Question.id > state.last_question_id)
         .order_by(Question.id)
     ).all()
-    for qid, sub_id, blob, status, raw, location in rows:
+    for qid, sub_id, blob, status, theme_id, raw, location in rows:
         state.last_question_id = max(state.last_question_id, qid)
         if sub_id in state.known_submissions or blob is None:
             continue
@@ -205,7 +206,8 @@ def _catch_up(rt: Runtime, session: Session, meeting_id: int, state: MeetingStat
             continue
         n = normalise(raw)
         vec = np.frombuffer(blob, dtype=np.float16).astype(np.float32)
-        state.pipeline.dedupe.place(str(sub_id), n.match_text, vec, location, n.hash)
+        theme = state.themes.slug_for(theme_id) if theme_id is not None else None
+        state.pipeline.dedupe.place(str(sub_id), n.match_text, vec, location, n.hash, theme=theme)
     _apply_staff_decisions(session, meeting_id, state)
 
 

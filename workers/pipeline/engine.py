@@ -100,14 +100,7 @@ class Pipeline:
         ]
         vectors = self.embedder.embed(masked)
 
-        matches: list[MatchDecision] = []
-        for i, item in enumerate(items):
-            args = (item.id, norms[i].match_text, vectors[i], item.location, norms[i].hash)
-            blocked = any(f.code in BLOCKING for f in flags[i])
-            # flagged questions are matched for staff's information but never become the
-            # anchor that later questions join
-            matches.append(self.dedupe.decide(*args) if blocked else self.dedupe.place(*args))
-
+        # themes first: two questions on the same theme match at a lower threshold
         themed = [i for i, f in enumerate(flags) if not any(x.code in (SPAM, ABUSE) for x in f)]
         assigned = self.classifier.assign(
             vectors[themed],
@@ -118,6 +111,19 @@ class Pipeline:
         themes: list[ThemeAssignment | None] = [None] * len(items)
         for i, a in zip(themed, assigned, strict=True):
             themes[i] = a
+
+        matches: list[MatchDecision] = []
+        for i, item in enumerate(items):
+            theme = themes[i]
+            slug = theme.slug if theme is not None else None
+            args = (item.id, norms[i].match_text, vectors[i], item.location, norms[i].hash)
+            # flagged questions are matched for staff's information but never become the
+            # anchor that later questions join
+            if any(f.code in BLOCKING for f in flags[i]):
+                matches.append(self.dedupe.decide(*args, theme=slug))
+            else:
+                matches.append(self.dedupe.place(*args, theme=slug))
+
         return [
             Analysis(
                 id=item.id,
@@ -137,8 +143,11 @@ class Pipeline:
             self.dedupe.pin(item_id, group_key)
 
     def learn_theme(self, item_id: str, slug: str, vector: np.ndarray, text: str) -> None:
-        """Staff chose ``slug`` for ``item_id``: the classifier pins it and learns from it."""
+        """Staff chose ``slug`` for ``item_id``: the classifier pins it and learns from it,
+        and the duplicate index matches it with that theme from now on."""
         self.classifier.learn(slug, vector, text=text, question_id=item_id)
+        if item_id in self.dedupe:
+            self.dedupe.set_theme(item_id, slug)
 
 
 def is_new(decision: MatchDecision) -> bool:
