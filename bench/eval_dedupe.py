@@ -88,7 +88,8 @@ def best_threshold(scores: ArrayLike, labels: ArrayLike) -> PRF:
     positives = max(int(y.sum()), 1)
     precision = tp / np.maximum(tp + fp, 1)
     recall = tp / positives
-    f1 = np.where(precision + recall > 0, 2 * precision * recall / (precision + recall), 0.0)
+    denom = precision + recall
+    f1 = np.divide(2 * precision * recall, denom, out=np.zeros_like(denom), where=denom > 0)
     # only cut between distinct scores
     distinct = np.r_[s_sorted[1:] != s_sorted[:-1], True]
     f1 = np.where(distinct, f1, -1.0)

