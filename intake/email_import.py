@@ -479,6 +479,9 @@ class ImapSource:
             if "MOVE" in self._c.capabilities:
                 self._ok(f"move a message to {self.move_to}", self._c.uid("MOVE", label, target))
             else:
+                # Without MOVE (RFC 6851): copy, mark deleted, expunge. Plain EXPUNGE also
+                # removes other messages already marked deleted in this mailbox, which is
+                # what a mail client would do on closing it.
                 self._ok(f"copy a message to {self.move_to}", self._c.uid("COPY", label, target))
                 self._flag(label, "\\Deleted")
                 self._ok("expunge", self._c.expunge())
@@ -525,8 +528,9 @@ def import_mail(rt: Runtime, meeting: Meeting, source: MailSource) -> EmailRepor
             report.skipped += 1
             continue
         except Exception as exc:  # a message we cannot read must not stop the others
-            # The exception's text may quote the message: log its type only.
-            log.warning("email %s could not be parsed (%s)", label, type(exc).__name__)
+            # The exception's text may quote the message, and a file name may be a person's
+            # name: log the exception's type only (the command's report names the message).
+            log.warning("an email could not be parsed (%s)", type(exc).__name__)
             source.problem(label)
             report.problems.append(f"{label}: could not be read as an email")
             continue

@@ -124,6 +124,26 @@ def test_html_only_mail_is_turned_into_text_safely() -> None:
     assert html_to_text("a<br/>b") == "a\nb"
 
 
+def test_older_charsets_and_encodings_are_decoded() -> None:
+    raw = (
+        b"From: =?iso-8859-1?q?Si=E2n_Evans?= <sian@example.net>\r\n"
+        b"Subject: =?iso-8859-1?q?=A35m_budget?=\r\n"
+        b"Message-ID: <latin1@example.net>\r\n"
+        b"MIME-Version: 1.0\r\n"
+        b"Content-Type: text/plain; charset=iso-8859-1; format=flowed\r\n"
+        b"Content-Transfer-Encoding: quoted-printable\r\n\r\n"
+        b"Where will the =A35m go, and who decides? It is a long line that the =\r\n"
+        b"sender's mail program wrapped \r\n"
+        b"with format=3Dflowed.\r\n"
+    )
+    parsed = parse_email(raw)
+    assert parsed.first_name == "Siân"
+    assert parsed.text == (
+        "£5m budget\n\nWhere will the £5m go, and who decides? It is a long line that the "
+        "sender's mail program wrapped with format=flowed."
+    )
+
+
 def test_sender_names_give_only_a_first_name() -> None:
     assert first_name("Kath Jones") == "Kath"
     assert first_name("Jones, Kath") == "Kath"
@@ -217,6 +237,14 @@ def test_a_folder_of_eml_files_is_imported_once(
     again = run_import(settings, meeting, "--folder", str(folder))
     assert again.exit_code == 0, again.output
     assert "0 new question(s), 2 already imported" in again.output
+    assert len(outbox(rt)) == 2
+
+    # With --move-to, handled files are moved away; the ones a person must read stay.
+    done = tmp_path / "done"
+    moved = run_import(settings, meeting, "--folder", str(folder), "--move-to", str(done))
+    assert moved.exit_code == 0, moved.output
+    assert sorted(p.name for p in done.iterdir()) == ["01.eml", "02.eml"]
+    assert sorted(p.name for p in folder.iterdir()) == ["03.eml", "04.eml", "notes.txt"]
     assert len(outbox(rt)) == 2
     for private in ("kath.jones@example.net", "sheep", "Kath", "Joe"):
         assert private not in caplog.text
