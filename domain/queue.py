@@ -90,12 +90,14 @@ def queue(redis: Redis, prefix: str, name: str) -> Queue:
 def push(redis: Redis, prefix: str, message: SubmissionMessage) -> bool:
     """Enqueue ``message`` for ingestion. Returns False if that job is already known."""
     q = queue(redis, prefix, INGEST_QUEUE)
-    if Job.exists(message.job_id, connection=redis):
+    # RQ's job keys are global to the Redis database: the prefix keeps deployments apart
+    job_id = f"{prefix}-{message.job_id}"
+    if Job.exists(job_id, connection=redis):
         return False
     q.enqueue(
         INGEST_JOB,
         message.to_dict(),
-        job_id=message.job_id,
+        job_id=job_id,
         retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS),
         result_ttl=3600,
         failure_ttl=7 * 24 * 3600,

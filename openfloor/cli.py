@@ -200,5 +200,14 @@ def _supervise(children: list[subprocess.Popen[Any]]) -> None:
                 child.kill()
 
 
+def _register_channel_commands() -> None:
+    from intake.commands import COMMANDS
+
+    for command in COMMANDS:
+        main.add_command(command)
+
+
+_register_channel_commands()
+
 if __name__ == "__main__":
     main()
