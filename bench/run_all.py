@@ -1,0 +1,100 @@
+"""`make bench`: run every benchmark and write docs/benchmarks.md with the machine and commands.
+
+Each section is produced by its own script (run it alone to repeat one figure):
+
+* ``python -m bench.eval_dedupe``      duplicate matching on QQP, COVID-Q and our policing set
+* ``python -m bench.eval_themes``      theme grouping on our policing set (held-out half)
+* ``python -m bench.eval_moderation``  abuse / spam / out-of-scope / personal-data flags
+* ``python -m bench.embedders``        embedding candidates: quality, speed, install size
+* ``python -m bench.throughput``       worker throughput and per-question cost as a meeting grows
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+SECTIONS: list[tuple[str, list[str]]] = [
+    ("Duplicate matching", ["bench.eval_dedupe"]),
+    ("Theme grouping", ["bench.eval_themes"]),
+    ("Moderation and personal data", ["bench.eval_moderation"]),
+    ("Worker throughput and growth", ["bench.throughput"]),
+]
+
+
+def machine() -> str:
+    """One paragraph describing where the figures were measured."""
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = ""
+    try:
+        kb = int(Path("/proc/meminfo").read_text().split()[1])
+        mem = f", {kb / 1024 / 1024:.0f} GiB RAM"
+    except (OSError, ValueError, IndexError):
+        pass
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    return (
+        f"{os.cpu_count()} cores ({cpu}){mem}, {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}; load average {load:.1f} at start; "
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
+    )
+
+
+def run(module: list[str], extra: list[str]) -> tuple[str, float]:
+    """Run one benchmark module; returns its markdown output and the seconds it took."""
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", *module, *extra],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        return f"**failed** (exit {done.returncode}):\n\n```\n{done.stderr[-3000:]}\n```", seconds
+    return done.stdout.strip(), seconds
+
+
+def main() -> None:
+    """Run all sections and write the report."""
+    parser = argparse.ArgumentParser(description="run all benchmarks")
+    parser.add_argument("--output", default=str(ROOT / "docs" / "benchmarks.md"))
+    parser.add_argument("--growth", default="100000", help="meeting size for the growth test")
+    args = parser.parse_args()
+    parts = [
+        "# Benchmarks\n",
+        "Written by `make bench` (`python -m bench.run_all`). Every figure below was measured in "
+        "the same run on this machine:\n",
+        f"> {machine()}\n",
+        "Thresholds are always chosen on one half of a labelled set and reported on the other. "
+        "The external sets (Quora Question Pairs sample, COVID-Q) are read from "
+        "`../shared/benchmarks/` (`OPENFLOOR_BENCH_DATA`) and never copied into this repository.\n",
+    ]
+    for title, module in SECTIONS:
+        extra = ["--growth", args.growth] if module == ["bench.throughput"] else []
+        print(f"running {' '.join(module)} …", file=sys.stderr, flush=True)
+        body, seconds = run(module, extra)
+        command = " ".join(["python -m", *module, *extra])
+        parts.append(f"## {title}\n\nCommand: `{command}` ({seconds:.0f} s)\n\n{body}\n")
+    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.output).write_text("\n".join(parts))
+    print(f"wrote {args.output}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
