@@ -126,6 +126,19 @@ def measure_pipeline(rt: Runtime, n: int) -> dict[str, float]:
     return {"questions": done, "seconds": seconds, "per_second": (done - _drain_warm) / seconds}
 
 
+def measure_embedding_only(n: int) -> dict[str, float]:
+    """Baseline in the same run: the embedding model alone on the same texts."""
+    from workers.pipeline.embedding import default_embedder
+
+    texts = synthetic_texts(n, seed=1)
+    embedder = default_embedder()
+    started = time.perf_counter()
+    for start in range(0, n, 256):
+        embedder.embed(texts[start : start + 256])
+    seconds = time.perf_counter() - started
+    return {"questions": n, "seconds": seconds, "per_second": n / seconds}
+
+
 def measure_rq(rt: Runtime, n: int) -> dict[str, float]:
     """Questions/s through a real worker process: ingest jobs → stored questions."""
     meeting_id = _meeting(rt)
@@ -185,9 +198,11 @@ def measure_growth(rt: Runtime, size: int, probe: int = 1000) -> dict[str, Any]:
 def markdown(results: dict[str, Any]) -> str:
     """The results as a markdown table."""
     p, r, g = results["pipeline"], results["rq"], results["growth"]
+    e = results["embedding_only"]
     rows = [
         "| measurement | result |",
         "| --- | --- |",
+        f"| baseline: embedding model alone | {e['per_second']:.0f} questions/s |",
         f"| pipeline job, burst of {p['questions']} | {p['per_second']:.0f} questions/s |",
         f"| real worker, {r['questions']} ingest jobs | {r['per_second']:.0f} questions/s |",
     ]
@@ -211,6 +226,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         rt = _runtime(Path(tmp), f"bench{os.getpid()}")
         results: dict[str, Any] = {
             "database": rt.settings.resolved_database_url().split(":")[0],
+            "embedding_only": measure_embedding_only(min(args.burst, 2000)),
             "pipeline": measure_pipeline(rt, args.burst),
             "rq": measure_rq(rt, args.rq),
             "growth": measure_growth(rt, args.growth) if args.growth else None,
