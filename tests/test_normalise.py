@@ -145,3 +145,11 @@ def test_hash_stable_across_calls() -> None:
     assert (
         normalise("Why is 101 so slow?").hash == hashlib.sha256(b"why is 101 so slow").hexdigest()
     )
+
+
+def test_police_slang_matches_plain_words() -> None:
+    assert normalise("Where are all the bobbies?").match_text == "where are all the police officers"
+    assert normalise("The Old Bill never come round here").match_text.startswith("the police never")
+    # only the match text changes: staff read what was written
+    assert normalise("Where are all the bobbies?").clean == "Where are all the bobbies?"
+    assert "police" not in normalise("copperplate handwriting").match_text

@@ -187,3 +187,11 @@ def test_cluster_command_rejects_bad_input_clearly(tmp_path: Path) -> None:
 @pytest.fixture(autouse=True)
 def _fresh_worker_state() -> None:
     processing._states.clear()
+
+
+def test_slang_live_comment_matches_an_advance_question(rt: Runtime, meeting: Meeting) -> None:
+    _send(rt, meeting, 1, "Why do I never see an officer in Ludlow?", "Ludlow")
+    _send(rt, meeting, 2, "where are all the bobbies?? #PCCLive", "Ludlow")
+    _run(rt, meeting)
+    q = _questions(rt)
+    assert q["t-2"].group_id == q["t-1"].group_id

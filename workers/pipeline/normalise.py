@@ -183,6 +183,31 @@ def _hashtag_replacer(event_hashtags: frozenset[str]) -> Callable[[re.Match[str]
     return replace
 
 
+def _load_slang() -> tuple[re.Pattern[str] | None, dict[str, str]]:
+    pairs: dict[str, str] = {}
+    for entry in read_wordlist("policing_slang.txt"):
+        slang, _, plain = entry.partition("=")
+        if slang.strip() and plain.strip():
+            pairs[" ".join(slang.split()).casefold()] = " ".join(plain.split()).casefold()
+    if not pairs:
+        return None, {}
+    alternatives = sorted(pairs, key=len, reverse=True)  # longest phrase wins
+    pattern = (
+        r"\b(?:" + "|".join(re.escape(a).replace(r"\ ", r"\s+") for a in alternatives) + r")\b"
+    )
+    return re.compile(pattern), pairs
+
+
+_SLANG, _SLANG_PLAIN = _load_slang()
+
+
+def _plain_words(text: str) -> str:
+    """Replace police slang with plain words (match text only)."""
+    if _SLANG is None:
+        return text
+    return _SLANG.sub(lambda m: _SLANG_PLAIN[" ".join(m.group(0).split())], text)
+
+
 def _match_text(clean: str, event_hashtags: frozenset[str]) -> str:
     text = clean
     if "@" in text:
@@ -196,7 +221,7 @@ def _match_text(clean: str, event_hashtags: frozenset[str]) -> str:
     text = _fold_accents(text).casefold()
     if "'" in text:
         text = _APOSTROPHE.sub("", text)
-    return " ".join(_WORD.findall(text))
+    return _plain_words(" ".join(_WORD.findall(text)))
 
 
 def normalise(text: str, *, event_hashtags: Iterable[str] | None = None) -> Normalised:
