@@ -181,6 +181,7 @@ def _question_page(
     *,
     problem: str | None = None,
     status: int = 200,
+    change: str | None = None,
 ) -> tuple[str, int]:
     html = render_template(
         "intake/ask.html",
@@ -189,6 +190,7 @@ def _question_page(
         form=form,
         form_token=token.signed,
         problem=problem,
+        change=change,
     )
     return html, status
 
@@ -287,8 +289,9 @@ def ask(slug: str) -> Page:
         abort(404)
     if not found.accepting_questions:
         return _closed_page(found, form, status=409)
-    if request.args.get("change") in CHANGEABLE:
-        return _question_page(slug, found, form, token)
+    change = request.args.get("change")
+    if change in CHANGEABLE:
+        return _question_page(slug, found, form, token, change=change)
     if not form.validate():
         return _question_page(slug, found, form, token)
     return _check_page(slug, found, form, token)
@@ -395,6 +398,12 @@ def _rate_limited(_exc: RateLimitExceeded) -> Page:
     log.info("public form: rate limit reached")
     slug = (request.view_args or {}).get("slug")
     return _posted_again(str(slug), "rate", 429)
+
+
+@bp.errorhandler(404)
+def _not_found(_exc: Exception) -> Page:
+    """An unknown meeting (a mistyped or old link from a social media post)."""
+    return render_template("intake/not_found.html"), 404
 
 
 @bp.errorhandler(SQLAlchemyError)

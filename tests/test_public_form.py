@@ -18,12 +18,11 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from rq.job import Job
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from domain.models import Meeting, MeetingKind, MeetingStatus, OutboxMessage
-from domain.queue import job_id_for
+from domain.queue import INGEST_QUEUE, queue
 from domain.runtime import Runtime
 from intake import antispam
 from intake import outbox as outbox_module
@@ -212,7 +211,9 @@ def test_start_page_says_what_when_and_how_to_watch(client: FlaskClient, rt: Run
     assert 'href="https://www.facebook.com/example/live"' in text
     assert "Hindlip Hall" in text
     assert 'href="/meetings/county-lines/ask"' in text and "govuk-button--start" in text
-    assert client.get("/meetings/nope").status_code == 404
+    missing = client.get("/meetings/nope")
+    assert missing.status_code == 404 and "Page not found" in missing.text
+    assert client.get("/meetings/nope/ask").status_code == 404
 
 
 def test_watch_link_only_for_web_addresses(client: FlaskClient, rt: Runtime) -> None:
@@ -404,6 +405,12 @@ def test_check_answers_then_change_keeps_everything(visitor: Visitor, rt: Runtim
     assert textarea_value(back.text) == ANSWERS["question"]
     values = parse(back.text).values
     assert values["email"] == "les@example.org" and values["consent_publish"] == "y"
+    for field in ("question", "name", "town", "email", "consent_publish"):
+        page = visitor.post(f"ask?change={field}", hidden).text
+        focused = [a.get("id") for _, a in parse(page).elements if "autofocus" in a]
+        assert focused == [field]  # the field being changed, and only that one
+    fresh = visitor.client.get(f"/meetings/{visitor.slug}/ask").text
+    assert "autofocus" not in fresh
 
     # change the email, continue: the check page shows the new one
     again = visitor.continue_({**ANSWERS, "email": "les.new@example.org"})
@@ -712,7 +719,10 @@ def test_redis_down_still_succeeds_then_relay_catches_up(
     assert relay(rt) == 1
     [row] = outbox_rows(rt)
     assert row.relayed_at is not None
-    assert Job.exists(job_id_for("web", row.external_id), connection=rt.redis)
+    ingest = queue(rt.redis, rt.prefix, INGEST_QUEUE)
+    assert ingest.count == 1  # no worker in this test: the job waits in the queue
+    [job] = ingest.get_jobs()
+    assert job.args[0]["reference"] == row.payload["reference"]
 
 
 def _dead_database_url(live_url: str, tmp_path: Path) -> str:
@@ -793,6 +803,7 @@ def _pages(visitor: Visitor, rt: Runtime, monkeypatch: pytest.MonkeyPatch) -> di
         "privacy": client.get("/privacy"),
         "closed": client.get("/meetings/closed/ask"),
         "closed start": client.get("/meetings/closed"),
+        "not found": client.get("/meetings/no-such-meeting"),
     }
     visitor._remember(pages["question"].text)
     pages["errors"] = visitor.continue_({**evil, "email": "nope"})

@@ -215,6 +215,9 @@ def test_keyboard_only(pages: Pages, rt: Runtime, meeting: Meeting) -> None:
     _tab_to(page, "Ask a question")
     page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile(r"/ask$"))
+    # keys pressed while the next page is still loading would go nowhere
+    expect(page.get_by_role("heading", level=1)).to_have_text("Ask a question")
+    page.wait_for_load_state()
 
     stops = _tab_to(page, "question")
     assert stops[0] == "Skip to main content"
@@ -235,16 +238,20 @@ def test_keyboard_only(pages: Pages, rt: Runtime, meeting: Meeting) -> None:
     expect(page.get_by_role("heading", level=1)).to_have_text(
         "Check your question before sending it"
     )
+    page.wait_for_load_state()
     stops = _tab_to(page, "Change email address")
     assert "website" not in stops
     page.keyboard.press("Enter")
+    # the question page opens in the field being changed, with everything kept
+    expect(page.locator("#email")).to_be_focused()
     expect(page.locator("#email")).to_have_value("ann@example.org")
-    page.locator("#email").focus()  # the page opened at #email; start from the field
+    expect(page.locator("#question")).to_have_value("Why is the 101 number so slow to answer?")
     page.keyboard.press("Control+A")
     page.keyboard.type("ann.l@example.org")
     _tab_to(page, "Continue", limit=3)
     page.keyboard.press("Enter")
     expect(page.locator("#answer-email")).to_have_text("ann.l@example.org")
+    page.wait_for_load_state()
 
     stops = _tab_to(page, "Send question")
     assert "website" not in stops
@@ -288,7 +295,11 @@ def test_without_javascript(pages: Pages, rt: Runtime, meeting: Meeting) -> None
 
 
 def test_other_public_pages_are_accessible(
-    pages: Pages, rt: Runtime, meeting: Meeting, monkeypatch: pytest.MonkeyPatch
+    pages: Pages,
+    rt: Runtime,
+    meeting: Meeting,
+    monkeypatch: pytest.MonkeyPatch,
+    shots: Callable[[Page, str], Path],
 ) -> None:
     with rt.db.transaction() as session:
         session.add(
@@ -311,10 +322,15 @@ def test_other_public_pages_are_accessible(
     )
     expect(page.get_by_role("link", name=meeting.title)).to_be_visible()
     assert_accessible(page, "closed meeting")
+    shots(page, "closed-320")
     assert_fits(page, "closed meeting")
 
     page = pages.open("/meetings/last-month", PHONE_320)
     assert_accessible(page, "closed meeting start page")
+
+    page = pages.open("/meetings/no-such-meeting", PHONE_320)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Page not found")
+    assert_accessible(page, "page not found")
 
     # CSRF expired (here: the session cookie is gone): friendly page, text kept
     page = pages.open(f"/meetings/{meeting.slug}/ask", PHONE_320)
@@ -325,6 +341,7 @@ def test_other_public_pages_are_accessible(
     expect(page.locator("#question")).to_have_value(QUESTION)
     expect(page.locator("#name")).to_have_value("Les")
     assert_accessible(page, "CSRF expired")
+    shots(page, "csrf-expired-320")
     assert_fits(page, "CSRF expired")
     continue_button(page).click()  # the fresh token works
     expect(page.get_by_role("heading", level=1)).to_have_text(
@@ -339,6 +356,7 @@ def test_other_public_pages_are_accessible(
     expect(page.locator("#problem")).to_contain_text("A lot of questions have been sent")
     expect(page.locator("#answer-question")).to_have_text(QUESTION)
     assert_accessible(page, "rate limited")
+    shots(page, "rate-limited-320")
     assert_fits(page, "rate limited")
     assert outbox(rt) == []
 
