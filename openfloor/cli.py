@@ -164,20 +164,21 @@ def run(host: str, port: int, with_demo: bool) -> None:
         click.echo(load_demo(rt, staff_password=secrets.token_urlsafe(9)))
         rt.close()
     exe = [sys.executable, "-m", "openfloor"]
-    children = [
-        subprocess.Popen([*exe, "worker"], env=env),
-        subprocess.Popen([*exe, "scheduler"], env=env),
-        subprocess.Popen([*exe, "web", "--host", host, "--port", str(port)], env=env),
+    commands = [
+        [*exe, "worker"],
+        [*exe, "scheduler"],
+        [*exe, "web", "--host", host, "--port", str(port)],
     ]
     click.echo(f"\nopenfloor is running: http://{host}:{port}/ask  (staff: /triage)\n")
     try:
-        _supervise(children)
+        _supervise(commands, env)
     finally:
         if not settings.redis_url:
             stop_embedded_redis(settings.instance_path)
 
 
-def _supervise(children: list[subprocess.Popen[Any]]) -> None:
+def _supervise(commands: list[list[str]], env: dict[str, str]) -> None:
+    """Run every command; restart one that dies (with back-off) until Ctrl-C or SIGTERM."""
     stopping = False
 
     def stop(*_: Any) -> None:
@@ -186,9 +187,23 @@ def _supervise(children: list[subprocess.Popen[Any]]) -> None:
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
+    children = [subprocess.Popen(cmd, env=env) for cmd in commands]
+    delays = [1.0] * len(commands)
     try:
-        while not stopping and all(c.poll() is None for c in children):
+        while not stopping:
             time.sleep(0.5)
+            for i, child in enumerate(children):
+                if child.poll() is None or stopping:
+                    continue
+                log.warning(
+                    "%s exited with %s; restarting in %.0fs",
+                    commands[i][3],
+                    child.returncode,
+                    delays[i],
+                )
+                time.sleep(delays[i])
+                delays[i] = min(delays[i] * 2, 30.0)
+                children[i] = subprocess.Popen(commands[i], env=env)
     finally:
         for child in children:
             if child.poll() is None:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 import socket
+import time
 from datetime import UTC, datetime, timedelta
 
+from redis.exceptions import RedisError
 from rq import SimpleWorker, Worker
 from rq.serializers import JSONSerializer
 
@@ -27,10 +29,19 @@ def run_worker(rt: Runtime, *, burst: bool = False, queues: list[str] | None = N
     from workers.warmup import warm_up
 
     warm_up()
-    qs = [queue(rt.redis, rt.prefix, name) for name in (queues or ALL_QUEUES)]
-    w = SimpleWorker(qs, connection=rt.redis, serializer=JSONSerializer)
-    # RQ logs two lines per job at INFO; only its warnings are worth a terminal on meeting night.
-    return bool(w.work(burst=burst, with_scheduler=True, logging_level="WARNING"))
+    delay = 0.5
+    while True:
+        try:
+            qs = [queue(rt.redis, rt.prefix, name) for name in (queues or ALL_QUEUES)]
+            w = SimpleWorker(qs, connection=rt.redis, serializer=JSONSerializer)  # connects
+            # RQ logs two lines per job at INFO; only its warnings are worth a terminal.
+            return bool(w.work(burst=burst, with_scheduler=True, logging_level="WARNING"))
+        except RedisError as exc:
+            # Redis restarting (or a failover) must not take the worker down: queued jobs
+            # are safe in Redis's append-only file, and the outbox keeps what never got there.
+            log.warning("lost Redis (%s); reconnecting in %.1fs", exc, delay)
+            time.sleep(delay)
+            delay = min(delay * 2, 10.0)
 
 
 def healthy_workers_here(rt: Runtime, max_age: int) -> int:
