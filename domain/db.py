@@ -36,7 +36,11 @@ def utcnow() -> datetime:
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Create an engine; SQLite gets WAL, foreign keys and a busy timeout for concurrent workers."""
+    """Create an engine; SQLite gets WAL, foreign keys and a busy timeout for concurrent workers.
+
+    ``hide_parameters``: a database error message never carries a question, name or email.
+    """
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {"timeout": 30, "check_same_thread": False})
         engine = create_engine(url, **kwargs)

@@ -41,8 +41,10 @@ class Settings:
     relay_interval: float = 2.0
     # Worker batch size: how many pending submissions one job may take in a burst.
     worker_batch_size: int = 256
-    # Send HSTS (only behind HTTPS in production).
+    # Redirect to HTTPS and mark cookies secure (HSTS is sent on HTTPS requests always).
     force_https: bool = False
+    # Reverse proxies in front of the app whose X-Forwarded-* headers are trusted (0 = none).
+    proxy_hops: int = 0
     log_level: str = "INFO"
     testing: bool = False
     extra: dict[str, Any] = field(default_factory=dict)

@@ -58,7 +58,7 @@ def submit(
         author_name=author_name or None,
         location=location or None,
         contact_email=contact_email or None,
-        consent_publish=bool(consent_publish and author_name),
+        consent_publish=bool(consent_publish),
         event_name=event_name or None,
     )
     with rt.db.transaction() as session:

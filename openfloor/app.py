@@ -10,6 +10,7 @@ from flask import Flask
 from flask_talisman import Talisman
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from domain.runtime import Runtime
 from domain.settings import Settings, load_settings
@@ -74,10 +75,7 @@ def create_app(
             ),
         ]
     )
-    WTFormsHelpers(app)
-    csrf.init_app(app)
-    login_manager.init_app(app)
-    limiter.init_app(app)
+    # Talisman first: its nonce must exist before CSRF or rate-limit errors render a page
     Talisman(
         app,
         force_https=settings.force_https,
@@ -87,7 +85,16 @@ def create_app(
         content_security_policy_nonce_in=["script-src"],
         frame_options="SAMEORIGIN",
     )
+    WTFormsHelpers(app)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    limiter.init_app(app)
 
+    if settings.proxy_hops:
+        # behind a reverse proxy: trust its X-Forwarded-For/-Proto (rate limits per client)
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops
+        )
     _register_blueprints(app)
 
     @app.teardown_appcontext

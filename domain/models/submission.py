@@ -51,9 +51,9 @@ class Submission(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     def public_name(self) -> str | None:
-        """'Kath from Shifnal' when the sender opted in; None otherwise."""
-        if not self.consent_publish or not self.author_name:
+        """'Kath from Shifnal' (or 'someone from Wem') when the sender opted in; else None."""
+        if not self.consent_publish or not (self.author_name or self.location):
             return None
-        if self.location:
+        if self.author_name and self.location:
             return f"{self.author_name} from {self.location}"
-        return self.author_name
+        return self.author_name or f"someone from {self.location}"
