@@ -45,10 +45,10 @@ from domain.models import Channel, Meeting, MeetingStatus, OutboxMessage
 from domain.web.auth import staff_required
 from domain.web.context import runtime
 from intake import spreadsheet
-from intake.forms import QUESTION_LIMIT
 from intake.submit import submit
 from intake.validation import (
     EVENT_LIMIT,
+    QUESTION_LIMIT,
     apply_to_form,
     clean_line,
     validate_meeting,

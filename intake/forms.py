@@ -8,8 +8,6 @@ keeps what was typed. The templates put ``csrf_token()`` in each form.
 from __future__ import annotations
 
 import hashlib
-import re
-import unicodedata
 from typing import Any
 
 from flask_wtf import FlaskForm
@@ -17,39 +15,15 @@ from govuk_frontend_wtf.wtforms_widgets import GovCharacterCount, GovTextInput
 from wtforms import BooleanField, Field, Form, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-# Server-side limit; the page shows a GOV.UK character count but sets no HTML maxlength, so
-# nobody's text is silently cut off while they type or paste.
-QUESTION_LIMIT = 1200
-NAME_LIMIT = 80
-TOWN_LIMIT = 80
-EMAIL_LIMIT = 254
-
-# Deliberately permissive (GOV.UK guidance): something@domain.tld, no spaces, one "@".
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
-
-
-def _clean(value: Any, *, multiline: bool) -> Any:
-    """Normalise line endings and drop control characters (NUL breaks PostgreSQL)."""
-    if not isinstance(value, str):
-        return value
-    value = value.replace("\r\n", "\n").replace("\r", "\n")
-    kept = (
-        ch
-        for ch in value
-        if (multiline and ch in "\n\t") or unicodedata.category(ch) not in ("Cc", "Cs")
-    )
-    text = "".join(kept).strip()
-    return text if multiline else " ".join(text.split())
-
-
-def clean_text(value: Any) -> Any:
-    """Filter for the question: keeps line breaks."""
-    return _clean(value, multiline=True)
-
-
-def clean_line(value: Any) -> Any:
-    """Filter for one-line fields: collapses whitespace."""
-    return _clean(value, multiline=False)
+from intake.validation import (
+    EMAIL_LIMIT,
+    EMAIL_PATTERN,
+    NAME_LIMIT,
+    QUESTION_LIMIT,
+    TOWN_LIMIT,
+    clean_line,
+    clean_text,
+)
 
 
 class Required(DataRequired):
@@ -63,7 +37,7 @@ class Required(DataRequired):
 
 def email_format(_form: Form, field: Field) -> None:
     """Validate the shape of an email address (no lookups, no third parties)."""
-    if field.data and not _EMAIL.match(field.data):
+    if field.data and not EMAIL_PATTERN.match(field.data):
         raise ValidationError("Enter an email address in the correct format, like name@example.com")
 
 

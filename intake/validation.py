@@ -15,15 +15,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from domain.models import Meeting
-from intake.forms import QUESTION_LIMIT
 
+# Server-side limit; the page shows a GOV.UK character count but sets no HTML maxlength, so
+# nobody's text is silently cut off while they type or paste.
+QUESTION_LIMIT = 1200
 NAME_LIMIT = 80
 TOWN_LIMIT = 80
 EMAIL_LIMIT = 254
 EVENT_LIMIT = 200
 
 # Deliberately simple: one @, something either side, a dot in the domain, no spaces.
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
 
 
 @dataclass(frozen=True)
@@ -72,14 +74,17 @@ class Validation:
 
 
 def clean_text(value: object) -> str:
-    """Normalise newlines, drop control characters (NUL breaks PostgreSQL) and trim."""
+    """Normalise newlines, drop control characters (NUL breaks PostgreSQL) and trim.
+
+    Format characters stay: a zero-width joiner is part of an emoji; matching strips them.
+    """
     if value is None:
         return ""
     text = str(value).replace("\r\n", "\n").replace("\r", "\n")
     text = "".join(
         ch
         for ch in text
-        if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co")
+        if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cs", "Co")
     )
     text = text.replace("\u00a0", " ")
     lines = [line.rstrip() for line in text.split("\n")]
@@ -157,7 +162,7 @@ def validate_submission(
                 f"town is longer than {TOWN_LIMIT} characters",
             )
         )
-    if address and (len(address) > EMAIL_LIMIT or not _EMAIL.match(address)):
+    if address and (len(address) > EMAIL_LIMIT or not EMAIL_PATTERN.match(address)):
         errors.append(
             FieldError(
                 "email",

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from domain.models import Meeting, MeetingStatus, OutboxMessage, Question, Submission
 from domain.runtime import Runtime
-from intake.forms import QUESTION_LIMIT
+from intake.validation import QUESTION_LIMIT
 from tests.conftest import STAFF_EMAIL, STAFF_PASSWORD
 from tests.support.processes import wait_for
 

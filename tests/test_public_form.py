@@ -374,7 +374,7 @@ def test_cleaning_filters() -> None:
     assert clean_text(" a\r\nb\x00c\rd\x07 ") == "a\nbc\nd"
     assert clean_line("  Les \t  Smith\x00 ") == "Les Smith"
     assert clean_text("family 👨‍👩‍👧 ok") == "family 👨‍👩‍👧 ok"  # zero-width joiners kept
-    assert clean_text(None) is None
+    assert clean_text(None) == ""  # an absent field reads as empty
 
 
 # ---------------------------------------------------------------------------------------------

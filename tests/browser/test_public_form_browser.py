@@ -16,7 +16,7 @@ from sqlalchemy.orm import joinedload
 
 from domain.models import Meeting, MeetingStatus, OutboxMessage, Question
 from domain.runtime import Runtime
-from intake.forms import QUESTION_LIMIT
+from intake.validation import QUESTION_LIMIT
 from tests.browser.conftest import (
     DESKTOP,
     PHONE_320,
