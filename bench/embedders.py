@@ -358,7 +358,11 @@ def clustered_pair_f1(
 
 
 def evaluate(
-    candidate: Candidate, pairs: Sequence[QuestionPair], args_covid: bool = True
+    candidate: Candidate,
+    pairs: Sequence[QuestionPair],
+    args_covid: bool = True,
+    runs: int = 3,
+    quality: bool = True,
 ) -> dict[str, object]:
     """All figures for one candidate (or the reason it was skipped)."""
     try:
@@ -367,13 +371,15 @@ def evaluate(
         return {"name": candidate.name, "skipped": f"{type(exc).__name__}: {exc}"}
     texts = [p.q1 for p in pairs[:2048]]
     row: dict[str, object] = {"name": candidate.name, "model": embedder.name, "dim": embedder.dim}
-    row.update(qqp_cosine_f1(embedder, pairs))
-    if args_covid:
-        row.update(clustered_pair_f1(embedder, load_covidq(), "covidq"))
-    policing = load_policing()
-    if policing:
-        row.update(clustered_pair_f1(embedder, policing, "policing"))
-    wall, cpu = throughput(embedder, texts)
+    if quality:
+        row.update(qqp_cosine_f1(embedder, pairs))
+        if args_covid:
+            row.update(clustered_pair_f1(embedder, load_covidq(), "covidq"))
+        policing = load_policing()
+        if policing:
+            row.update(clustered_pair_f1(embedder, policing, "policing"))
+    row["load_avg_1min"] = round(os.getloadavg()[0], 2)
+    wall, cpu = throughput(embedder, texts, runs=runs)
     row["q_per_s_batch64"] = round(wall)
     row["q_per_cpu_s"] = round(cpu)
     row["single_ms"] = round(single_latency_ms(embedder, texts), 2)
@@ -381,6 +387,25 @@ def evaluate(
     row["cold_load_s"] = round(cold_load_seconds(candidate.name), 2)
     row["note"] = candidate.note
     return row
+
+
+_COLUMNS = (
+    "test_f1",
+    "test_precision",
+    "test_recall",
+    "threshold",
+    "covidq_f1",
+    "policing_f1",
+    "q_per_s_batch64",
+    "q_per_cpu_s",
+    "single_ms",
+    "install_mb",
+    "cold_load_s",
+)
+
+
+def _cell(value: object) -> str:
+    return f"{value:.3f}" if isinstance(value, float) else str(value)
 
 
 def markdown(rows: Sequence[dict[str, object]], baseline: dict[str, float]) -> str:
@@ -395,12 +420,8 @@ def markdown(rows: Sequence[dict[str, object]], baseline: dict[str, float]) -> s
         if "skipped" in r:
             lines.append(f"| {r['name']} | skipped: {r['skipped']} |||||||||||")
             continue
-        lines.append(
-            f"| {r['name']} | {r['test_f1']:.3f} | {r['test_precision']:.3f} "
-            f"| {r['test_recall']:.3f} | {r['threshold']:.3f} | {r.get('covidq_f1', '')} "
-            f"| {r.get('policing_f1', '')} | {r['q_per_s_batch64']} | {r['q_per_cpu_s']} "
-            f"| {r['single_ms']} | {r['install_mb']} | {r['cold_load_s']} |"
-        )
+        cells = [_cell(r.get(key, "")) for key in _COLUMNS]
+        lines.append(f"| {r['name']} | " + " | ".join(cells) + " |")
     lines.append(
         f"| rapidfuzz token_set_ratio | {baseline['test_f1']:.3f} | | "
         f"| {baseline['threshold']:.1f} | | | | | | | |"
@@ -413,10 +434,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--json", action="store_true", help="print JSON instead of markdown")
     parser.add_argument("--only", nargs="*", help="candidate names to run")
+    parser.add_argument("--runs", type=int, default=3, help="throughput runs (best is kept)")
+    parser.add_argument("--speed-only", action="store_true", help="skip the quality figures")
     args = parser.parse_args(argv)
     pairs = load_qqp()
     chosen = [c for c in CANDIDATES if not args.only or c.name in args.only]
-    rows = [evaluate(c, pairs) for c in chosen]
+    rows = [evaluate(c, pairs, runs=args.runs, quality=not args.speed_only) for c in chosen]
     baseline = rapidfuzz_baseline(pairs)
     meta = {"cores": os.cpu_count(), "python": sys.version.split()[0], "pairs": len(pairs)}
     if args.json:

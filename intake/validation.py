@@ -82,9 +82,7 @@ def clean_text(value: object) -> str:
         return ""
     text = str(value).replace("\r\n", "\n").replace("\r", "\n")
     text = "".join(
-        ch
-        for ch in text
-        if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cs", "Co")
+        ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cs", "Co")
     )
     text = text.replace("\u00a0", " ")
     lines = [line.rstrip() for line in text.split("\n")]

@@ -7,8 +7,10 @@ Placing a new question returns a :class:`MatchDecision`:
 * ``near`` -- a resubmission or typo: the place-masked texts are equal, or their rapidfuzz
   ``ratio`` is at least ``near_threshold``;
 * ``paraphrase`` -- the cosine of the embeddings of the place-masked texts is at least
-  ``paraphrase_threshold`` against a member of the group (optionally a :class:`PairScorer`
-  combining cosine with lexical overlap replaces the cosine);
+  ``paraphrase_threshold`` against a member of the group, or at least the lower
+  ``same_theme_threshold`` when both questions carry the same theme (from the theme
+  classifier or staff). Optionally a :class:`PairScorer` combining cosine with lexical overlap
+  replaces the cosine;
 * ``new`` -- none of these: the question starts its own group, keyed by its own id.
 
 Candidates come from an HNSW :class:`~workers.pipeline.vector_index.VectorIndex`, so the cost of
@@ -22,6 +24,10 @@ Staff decisions win. :meth:`DedupeIndex.pin` (move or merge an item into a group
 :meth:`DedupeIndex.split` (take an item out into its own group) are never undone by the worker:
 an item already placed is never re-homed, a split records a cannot-link between the new group
 and the one it left, and later questions that resemble a moved item follow it to its new group.
+A staff theme change (:meth:`DedupeIndex.set_theme`) is used for later placements.
+
+One index serves one meeting and is not thread-safe; persist it with
+:meth:`DedupeIndex.to_state` and reload it with :meth:`DedupeIndex.from_state`.
 """
 
 from __future__ import annotations
