@@ -173,7 +173,8 @@ def _form_rate_limit() -> str:
 # page renderers
 
 
-def _question_page(
+def _form_page(
+    template: str,
     slug: str,
     meeting: Meeting | None,
     form: QuestionForm,
@@ -184,7 +185,7 @@ def _question_page(
     change: str | None = None,
 ) -> tuple[str, int]:
     html = render_template(
-        "intake/ask.html",
+        template,
         slug=slug,
         meeting=meeting,
         form=form,
@@ -195,24 +196,16 @@ def _question_page(
     return html, status
 
 
-def _check_page(
-    slug: str,
-    meeting: Meeting | None,
-    form: QuestionForm,
-    token: antispam.FormToken,
-    *,
-    problem: str | None = None,
-    status: int = 200,
+def _question_page(
+    slug: str, meeting: Meeting | None, form: QuestionForm, token: antispam.FormToken, **kw: Any
 ) -> tuple[str, int]:
-    html = render_template(
-        "intake/check.html",
-        slug=slug,
-        meeting=meeting,
-        form=form,
-        form_token=token.signed,
-        problem=problem,
-    )
-    return html, status
+    return _form_page("intake/ask.html", slug, meeting, form, token, **kw)
+
+
+def _check_page(
+    slug: str, meeting: Meeting | None, form: QuestionForm, token: antispam.FormToken, **kw: Any
+) -> tuple[str, int]:
+    return _form_page("intake/check.html", slug, meeting, form, token, **kw)
 
 
 def _closed_page(meeting: Meeting, form: QuestionForm | None = None, status: int = 200) -> Page:
