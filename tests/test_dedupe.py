@@ -328,6 +328,11 @@ def test_vector_index_bytes_round_trip_and_determinism() -> None:
         index.add_many([str(i) for i in range(len(vecs))], vecs)
     c = VectorIndex.from_bytes(a.to_bytes())
     assert len(c) == 3000 and c.keys() == a.keys()
+    tuned = VectorIndex(16, expansion_search=17, expansion_add=33)
+    tuned.add_many(["a", "b"], vecs[:2])
+    back = VectorIndex.from_bytes(tuned.to_bytes())
+    assert (back.expansion_search, back.expansion_add) == (17, 33)
+    assert (back._index.expansion_search, back._index.expansion_add) == (17, 33)
     for q in queries:
         assert a.search(q, 5) == b.search(q, 5) == c.search(q, 5)
     c.add("new", queries[0])

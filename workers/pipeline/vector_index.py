@@ -158,6 +158,9 @@ class VectorIndex:
             restored = Index.restore(bytearray(graph))
             if restored is None:
                 raise ValueError("corrupt VectorIndex graph")
+            # the graph file keeps connectivity but not the expansion factors
+            restored.expansion_add = index.expansion_add
+            restored.expansion_search = index.expansion_search
             index._index = restored
         index._keys = list(meta["keys"])
         index._labels = {key: i for i, key in enumerate(index._keys)}
