@@ -159,8 +159,8 @@ class VectorIndex:
             if restored is None:
                 raise ValueError("corrupt VectorIndex graph")
             # the graph file keeps connectivity but not the expansion factors
-            restored.expansion_add = index.expansion_add
-            restored.expansion_search = index.expansion_search
+            restored.expansion_add = index.expansion_add  # type: ignore[misc]  # settable at run time
+            restored.expansion_search = index.expansion_search  # type: ignore[misc]
             index._index = restored
         index._keys = list(meta["keys"])
         index._labels = {key: i for i, key in enumerate(index._keys)}
