@@ -28,8 +28,9 @@ ADVANCE = [
     ("a2", "What is being done about drug dealing in Castle Park?", "Ludlow"),
     ("a3", "Why is nobody patrolling Ludlow town centre at night?", "Ludlow"),
     ("a4", "How much did the new police headquarters cost?", "Worcester"),
+    ("a5", "Speeding on the A49 is out of control, when will there be speed checks?", "Ludlow"),
 ]
-THEMES = {"a1": "response", "a2": "drugs", "a3": "visibility", "a4": "numbers"}
+THEMES = {"a1": "response", "a2": "drugs", "a3": "visibility", "a4": "numbers", "a5": "roads"}
 LIVE_101 = "101 waits far too long, rang 3 times and gave up"
 
 
@@ -110,9 +111,10 @@ def test_same_question_about_another_place_joins_but_keeps_its_place(emb: Embedd
         (LIVE_101 + " #PCCLive", "response", "a1"),
         (
             "dealers selling drugs in castle park every evening, what are the police doing?",
-            None,
+            "drugs",
             "a2",
         ),
+        ("When will the police do speed enforcement on the A49?", None, "a5"),
     ],
 )
 def test_live_comment_matches_advance_question_on_the_same_point(
@@ -176,7 +178,7 @@ def test_place_many_matches_sequential_placement(emb: Embedder) -> None:
     typo = normalise("why is noboby patroling ludlow town center at night").match_text
     rows.append(("x1", typo, "Ludlow"))
     decisions = batch.place_many(rows)
-    assert [d.kind for d in decisions] == [MatchKind.NEW] * 4 + [MatchKind.NEAR]
+    assert [d.kind for d in decisions] == [MatchKind.NEW] * len(ADVANCE) + [MatchKind.NEAR]
     assert decisions[-1].group_key == "a3"
 
 
