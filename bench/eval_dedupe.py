@@ -33,8 +33,11 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from bench.datasets import (
+    COVIDQ_FILE,
+    QQP_FILE,
     ClusteredQuestion,
     QuestionPair,
+    bench_data_dir,
     load_covidq,
     load_policing,
     load_qqp,
@@ -450,7 +453,9 @@ def markdown(results: dict[str, Any]) -> str:
         "|---|---|---|---|---|---|---|---|---|",
     ]
     q = results.get("qqp")
-    if q:
+    if q and "skipped" in q:
+        lines.append(f"| QQP | skipped: {q['skipped']} | | | | | | | |")
+    elif q:
         for key, label in (
             ("cosine", "cosine (default)"),
             ("scorer_fit_on_qqp_tune", "logistic: cosine + lexical"),
@@ -525,15 +530,22 @@ def main(argv: Sequence[str] | None = None) -> None:
             "scorer": "cosine",
         },
     }
+    missing = f"not found under {bench_data_dir()} (set OPENFLOOR_BENCH_DATA)"
     if "qqp" in args.sets:
-        results["qqp"] = eval_qqp(embedder)
-        fitted = results["qqp"].pop("_fitted")
-        if args.fit:
-            print(f"# fitted: {fitted!r}")
+        if (bench_data_dir() / QQP_FILE).exists():
+            results["qqp"] = eval_qqp(embedder)
+            fitted = results["qqp"].pop("_fitted")
+            if args.fit:
+                print(f"# fitted: {fitted!r}")
+        else:
+            results["qqp"] = {"skipped": f"{QQP_FILE} {missing}"}
     if "covidq" in args.sets:
-        results["covidq"] = eval_clustered(
-            "COVID-Q", load_covidq(), embedder, defaults, use_themes=False
-        )
+        if (bench_data_dir() / COVIDQ_FILE).exists():
+            results["covidq"] = eval_clustered(
+                "COVID-Q", load_covidq(), embedder, defaults, use_themes=False
+            )
+        else:
+            results["covidq"] = {"skipped": f"{COVIDQ_FILE} {missing}"}
     if "policing" in args.sets:
         policing = load_policing()
         if policing is None:
@@ -544,7 +556,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                 "policing", kept, embedder, defaults, use_themes=True
             )
     covid, police = results.get("covidq"), results.get("policing")
-    if covid and police and "skipped" not in police:
+    if covid and police and "skipped" not in police and "skipped" not in covid:
         results["joint_choice"] = joint_choice(
             covid.pop("_tune_by_threshold"), police.pop("_tune_by_threshold")
         )
