@@ -282,6 +282,9 @@ def test_state_round_trip(emb: Embedder) -> None:
         )
     with pytest.raises(ValueError):
         DedupeIndex.from_state({**state, "version": 99})
+    empty = DedupeIndex.from_state(DedupeIndex(embedder=emb).to_state(), embedder=emb)
+    assert len(empty) == 0 and empty.groups() == {}
+    assert place(empty, "z", "Where are the police?").kind is MatchKind.NEW
 
 
 def test_match_pair_without_the_index() -> None:

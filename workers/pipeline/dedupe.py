@@ -300,7 +300,7 @@ class DedupeIndex:
         self.neighbours = neighbours
         self.scorer = scorer
         self.embedder = embedder
-        self._vectors = vector_index or VectorIndex(dim)
+        self._vectors = vector_index if vector_index is not None else VectorIndex(dim)
         self._items: dict[str, _Item] = {}
         self._by_hash: dict[str, str] = {}
         self._by_masked: dict[str, str] = {}
