@@ -106,6 +106,19 @@ def test_tampered_model_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPat
         prepare_minilm_int8(tmp_path / "cache")
 
 
+def test_unwritable_cache_falls_back_to_the_packaged_file(
+    emb: Embedder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where the cache folder should be")
+    monkeypatch.setenv("OPENFLOOR_MODEL_CACHE", str(blocker / "models"))
+    fallback = embedding.load_minilm_int8()
+    assert fallback.name == "all-MiniLM-L6-v2-int8w"
+    texts = ["Where are the police?", "Speeding on the A49 is out of control"]
+    same_model = np.sum(fallback.embed(texts) * emb.embed(texts), axis=1)
+    assert (same_model > 0.97).all()  # the same model, before and after conversion
+
+
 @pytest.fixture(scope="module")
 def offline_cold_start(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """A fresh process, an empty model cache and no sockets: load, convert and embed once."""

@@ -36,6 +36,8 @@ import numpy as np
 import onnxruntime as ort
 from tokenizers import Tokenizer
 
+_log = logging.getLogger(__name__)
+
 MODELS_DIR = Path(__file__).parent / "models"
 TOKENIZER_PATH = MODELS_DIR / "minilm-l6-uncased-tokenizer.json"
 
@@ -247,8 +249,19 @@ def prepare_minilm_int8(cache_dir: Path | None = None) -> Path | None:
 
 
 def load_minilm_int8(threads: int | None = None, convert: bool = True) -> OnnxSentenceEmbedder:
-    """Load the packaged all-MiniLM-L6-v2 (converted to integer MatMuls when possible)."""
-    converted = prepare_minilm_int8() if convert else None
+    """Load the packaged all-MiniLM-L6-v2 (converted to integer MatMuls when possible).
+
+    Falls back to the packaged file as it is (same model, slower) when ``onnx`` is missing or
+    the model cache cannot be written; the reason is logged.
+    """
+    converted = None
+    if convert:
+        try:
+            converted = prepare_minilm_int8()
+        except OSError as exc:
+            _log.warning("cannot write the converted model (%s); using the packaged file", exc)
+        if converted is None:
+            _log.warning("embedding with the unconverted model: install onnx for ~2x speed")
     if converted is not None:
         return OnnxSentenceEmbedder(converted, name="all-MiniLM-L6-v2-dynint8", threads=threads)
     path = packaged_minilm_path()
