@@ -154,14 +154,13 @@ def test_unrelated_question_starts_a_new_group(emb: Embedder) -> None:
     assert d.score < index.paraphrase_threshold
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known limit of the bi-encoder: slang 'bobbies' vs 'officer' scores cosine ~0.23",
-)
 def test_slang_paraphrase(emb: Embedder) -> None:
+    # slang becomes plain words in the match text; with the shared theme the pipeline gives
+    # both (police visibility), the lower same-theme threshold applies
     index = DedupeIndex(embedder=emb)
-    place(index, "a1", "why do I never see an officer in Ludlow?", "Ludlow")
-    assert place(index, "l1", "where are all the bobbies?", "Ludlow").group_key == "a1"
+    place(index, "a1", "why do I never see an officer in Ludlow?", "Ludlow", theme="visibility")
+    decision = place(index, "l1", "where are all the bobbies?", "Ludlow", theme="visibility")
+    assert decision.group_key == "a1"
 
 
 def test_decide_does_not_record(emb: Embedder) -> None:
