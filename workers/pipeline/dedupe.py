@@ -361,9 +361,20 @@ class DedupeIndex:
         """
         if item_id in self._items:
             return self.decision_of(item_id)
+        masked, vec, text_hash = self._prepare(match_text, embedding, location, text_hash)
+        return self._decide(item_id, masked, vec, text_hash, theme)
+
+    def _prepare(
+        self,
+        match_text: str,
+        embedding: np.ndarray | Sequence[float] | None,
+        location: str | None,
+        text_hash: str | None,
+    ) -> tuple[str, np.ndarray, str]:
+        """Place-masked text, its embedding and the exact-duplicate hash of one question."""
         masked = mask_location(match_text, location)
         vec = self._embed(masked) if embedding is None else np.asarray(embedding, np.float32)
-        return self._decide(item_id, masked, vec, text_hash or _sha256(match_text), theme)
+        return masked, vec, text_hash or _sha256(match_text)
 
     def _decide(
         self, item_id: str, masked: str, vec: np.ndarray, text_hash: str, theme: str | None
@@ -421,9 +432,7 @@ class DedupeIndex:
         """
         if item_id in self._items:
             return self.decision_of(item_id)
-        masked = mask_location(match_text, location)
-        vec = self._embed(masked) if embedding is None else np.asarray(embedding, np.float32)
-        text_hash = text_hash or _sha256(match_text)
+        masked, vec, text_hash = self._prepare(match_text, embedding, location, text_hash)
         decision = self._decide(item_id, masked, vec, text_hash, theme)
         if decision.kind is MatchKind.NEW and decision.group_key in self._groups.members:
             # the id is already used as a group key (a split item kept its old key): stay unique
