@@ -1,0 +1,246 @@
+"""Abuse: profanity, slurs, name-calling aimed at a person, and threats of violence.
+
+Words are matched against :mod:`workers.pipeline.abuse_lexicon` sentence by sentence;
+name-calling counts only when aimed at a person (the reader, the police/PCC, the subject of
+"X is a ...", a group of people), not at an offender category. Threats and calls for
+violence are keyword rules on ``match_text``; reported threats are not flagged.
+"""
+
+from __future__ import annotations
+
+import re
+
+from workers.pipeline.abuse_lexicon import (
+    INSULT,
+    LEET,
+    PHRASE_FIRST_WORDS,
+    PHRASE_RE,
+    PHRASES,
+    PROFANITY,
+    RUN3,
+    SLUR,
+    classify,
+    lookup,
+    mask,
+    moderation_view,
+)
+from workers.pipeline.keyword_rules import rule
+from workers.pipeline.normalise import Normalised
+from workers.pipeline.wordlists import word_set
+
+__all__ = ["abuse_reasons"]
+
+# --------------------------------------------------------------------------------------------
+# Sentences and tokens
+# --------------------------------------------------------------------------------------------
+
+_SENTENCE = re.compile(r"[.?!;:]+(?=\s|$)|\n")
+_SPLIT = str.maketrans({c: " " for c in ',"()[]{}<>/\\|=&~^'})
+_EDGE = "'\".,!?;:-_~"
+_SPACED_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789@$*")
+
+
+def _tokens(sentence: str) -> list[str]:
+    out = []
+    for raw in sentence.translate(_SPLIT).split():
+        tok = raw.strip(_EDGE)
+        if tok[:1] == "*" and tok[-1:] == "*":
+            tok = tok.strip("*")
+        if tok:
+            out.append(tok)
+    return out
+
+
+def _spaced_words(tokens: list[str]) -> list[str]:
+    """Words spelt out in single characters: ``c u n t s`` -> ``cunts``."""
+    out, run = [], []
+    for tok in [*tokens, ""]:
+        if len(tok) == 1 and tok in _SPACED_CHARS:
+            run.append(tok)
+            continue
+        if len(run) >= 3:
+            out.append("".join(run))
+        run = []
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Insult targeting
+# --------------------------------------------------------------------------------------------
+
+_TARGETS = word_set(
+    """
+    you your youre yourself yourselves ya u ur pcc pccs dpcc commissioner commissioners
+    deputy police policeman policemen policewoman officer officers copper coppers cop
+    cops constable chief inspector sergeant sarge superintendent force plod staff
+    councillor cllr mp he she him her hes shes
+    """
+)
+_OFFENDERS = word_set(
+    """
+    dealer dealers druggies junkies burglar burglars thief thieves criminals criminal
+    offenders offender yobs yob youths kids teenagers teens lads gang gangs racers
+    speeders drivers driver bikers riders vandals tippers fly-tippers shoplifters
+    poachers coursers paedophiles paedos pedos nonces rapists abusers muggers robbers
+    scammers fraudsters hooligans louts thugs joyriders trespassers racing speeding
+    dealing
+    """
+)
+_DETERMINERS = word_set("the these those some them")
+_COPULAS = word_set("is are was were be being s")
+_NOT_SUBJECTS = _OFFENDERS | word_set("there it that this what which")
+# Name-calling aimed at a nationality, ethnicity, religion or other group is hateful, not
+# venting about offenders: "Polish scum", "travellers are vermin".
+_GROUPS = word_set(
+    """
+    polish romanian romanians albanian albanians lithuanian lithuanians bulgarian bulgarians
+    eastern european europeans foreign foreigners foreigner immigrant immigrants migrant
+    migrants refugee refugees asylum seekers muslim muslims jewish jews jew black blacks
+    asian asians pakistani pakistanis indian indians chinese african africans somali
+    somalis irish gypsy gypsies gipsies traveller travellers roma gay gays trans lesbian
+    lesbians disabled
+    """
+)
+
+
+def _insult_targets_person(tokens: list[str], i: int) -> bool:
+    """Is the insult at ``tokens[i]`` aimed at a person rather than at offenders?
+
+    A person is targeted when a target word (you, the PCC, officers...) follows within three
+    words or is the nearest anchor before it, or when the insult is the predicate of
+    "X is a ..." with X not an offender category, or when it is aimed at a group of people
+    (nationality, religion...). A determiner right before the insult
+    ("the idiots speeding", "those morons") makes it a description of third parties.
+    """
+    if not _TARGETS.isdisjoint(tokens[i + 1 : i + 4]):
+        return True
+    if not _GROUPS.isdisjoint(tokens[max(0, i - 2) : i]):
+        return True
+    for j in range(i - 1, max(-1, i - 7), -1):
+        tok = tokens[j]
+        if tok in _TARGETS or tok in _GROUPS:
+            return True
+        if tok in _OFFENDERS:
+            return False
+        if tok in _COPULAS:
+            return j > 0 and tokens[j - 1] not in _NOT_SUBJECTS
+        if tok in _DETERMINERS and i - j <= 2:
+            return False
+    return False
+
+
+# --------------------------------------------------------------------------------------------
+# Threats and calls for violence
+# --------------------------------------------------------------------------------------------
+
+# Threats run on match_text: lower-case, no punctuation, "i'll" -> "ill".
+_HARM = (
+    r"shot|hanged|hung|lynched|stabbed|knifed|killed|murdered|strung up|beaten(?: up)?|"
+    r"kneecapped|put down|burned|burnt|set on fire|taken out|shooting|hanging|stringing up|"
+    r"run over|battered|glassed"
+)
+_OBJECT = r"(?:you|him|her|them|the|that|those|your|his|every|any|all|pc|sgt|these)"
+_THREATS = [
+    rule("calls for violence", "should ought deserve deserves need needs want wants",
+         rf"\b(?:should|ought to|deserves? to|needs? to|wants?|want to|needs?|deserves?)"
+         rf"\s+(?:all\s+)?(?:be\s+|get\s+)?(?:{_HARM})\b"),
+    rule("wishes death", "die", r"\b(?:should|deserves? to|ought to|needs? to)\s+die\b"),
+    rule("wishes harm", "hope",
+         rf"\bhope\b(?:\s+\w+){{0,6}}?\s+(?:dies|die|rots?|gets?\s+(?:{_HARM}|cancer|what)"
+         rf"|is\s+(?:{_HARM}))\b"),
+    rule("threatens violence", "ill i im well we were id",
+         rf"\b(?:ill|i will|i am going to|im going to|im gonna|i gonna|i swear i will|well|"
+         rf"we will|were going to|we are going to|id|i would)\s+(?:\w+\s+)?(?:kill|stab|shoot|"
+         rf"hurt|batter|smash|burn|torch|knife|glass|deck|do|get|find|hang|string up|sort out)"
+         rf"\s+{_OBJECT}\b",
+         also="kill stab shoot hurt batter smash burn torch knife glass deck do get find hang "
+              "string sort"),
+    rule("threatens a visit", "visit",
+         r"\b(?:pay|paying|pays)\s+(?:you|him|her|them|the \w+)\s+a\s+(?:little\s+)?visit\b"),
+    rule("knows where they live", "where",
+         r"\bi know where\s+(?:you|he|she|they|the \w+|your \w+|his \w+|her \w+)\s+"
+         r"(?:lives?|sleeps?|works?)\b"),
+    rule("threatening language", "back backs numbered",
+         r"\bwatch (?:your|his|her|their) backs?\b|\byour days are numbered\b"),
+    rule("incites violence", "through",
+         r"\b(?:brick|bricks|petrol bomb|firebomb|molotov)\s+through\s+"
+         r"(?:his|her|your|their|the \w+)\s+windows?\b"),
+    rule("incites violence", "burn burns burning torch torches torching",
+         r"\b(?:burn|burns|burning)\s+(?:\w+\s+){1,3}to the ground\b"
+         r"|\b(?:burn|burns|burning|torch|torches|torching)\s+(?:his|her|your|their|the \w+s?)\s+"
+         r"(?:house|home|car|office|station)\b"),
+    rule("wishes harm", "see seeing watch",
+         rf"\b(?:see|seeing|watch)\s+(?:him|her|them|you|the \w+(?: \w+)?)\s+"
+         rf"(?:{_HARM}|die|dead)\b"),
+    rule("calls for violence", "wipe exterminate gas kill shoot hang stab",
+         r"\bwipe (?:them|em|the \w+|all \w+) out\b|\bexterminate\b|\bgas (?:them|the \w+)\b"
+         r"|\b(?:kill|shoot|hang|stab) (?:all|every|the lot)\b"),
+    rule("threatens violence", "knife bullet brick",
+         r"\b(?:knife|bullet|brick|blade) (?:in|into|through) "
+         r"(?:him|her|them|you|your|his|the)\b"),
+    rule("calls for violence", "take",
+         r"\b(?:should|needs? to|ought to|gonna|going to|will|ill|wants? to)\s+take\s+"
+         r"(?:him|her|them|you|the (?:pcc|commissioner|chief constable|chief|deputy|inspector|"
+         r"sergeant|officer|copper|cop|plod))\s+out\b"),
+    rule("calls for violence", "string hang stringing",
+         r"\b(?:string|hang)\s+(?:them|him|her|the \w+|em)\s+(?:all\s+)?up\b|"
+         r"\bwants? stringing up\b"),
+]  # fmt: skip
+
+
+# --------------------------------------------------------------------------------------------
+# Abuse reasons
+# --------------------------------------------------------------------------------------------
+
+# "go f yourself", "eff off": the word itself is spelt out of reach of the lexicon.
+_F_TRIGGERS = word_set("f eff effing effin")
+_F_PHRASE = re.compile(r"\b(?:f|eff|effing|effin)\s+(?:off|you|yourself|yourselves|u)\b")
+
+_ABUSE_LABELS = {
+    PROFANITY: "contains profanity",
+    SLUR: "contains a slur",
+    INSULT: "insults a person",
+}
+
+
+def abuse_reasons(n: Normalised, words: frozenset[str]) -> list[str]:
+    """Why ``n`` reads as abuse: one reason per category found, then the first threat.
+
+    ``words`` is the set of words of ``n.match_text``. Profanity is shown masked.
+    """
+    view = moderation_view(n.clean)
+    elongated = RUN3.search(view) is not None
+    found: dict[str, list[str]] = {PROFANITY: [], SLUR: [], INSULT: []}
+    all_tokens: set[str] = set()
+    for sentence in _SENTENCE.split(view):
+        tokens = _tokens(sentence)
+        all_tokens.update(tokens)
+        for i, tok in enumerate(tokens):
+            hit = classify(tok, elongated)
+            if hit is None:
+                continue
+            category, word = hit
+            if category == INSULT and not _insult_targets_person(tokens, i):
+                continue
+            found[category].append(mask(word))
+        for spelt in _spaced_words(tokens):
+            hit = lookup(spelt.translate(LEET)) or lookup(spelt)
+            if hit is not None and hit[0] != INSULT:
+                found[hit[0]].append(mask(hit[1]))
+    if not PHRASE_FIRST_WORDS.isdisjoint(all_tokens):
+        for m in PHRASE_RE.finditer(view):
+            phrase = " ".join(m.group(0).split())
+            found[PHRASES[phrase]].append(mask(phrase))
+
+    if not _F_TRIGGERS.isdisjoint(words) and _F_PHRASE.search(n.match_text):
+        found[PROFANITY].append("f*** off")
+    reasons = []
+    for category, hits in found.items():
+        if hits:
+            shown = ", ".join(list(dict.fromkeys(hits))[:3])
+            reasons.append(f"{_ABUSE_LABELS[category]} ({shown})")
+    for threat in _THREATS:
+        if threat.search(n.match_text, words):
+            reasons.append(f"threatening or violent language ({threat.label})")
+            break
+    return reasons
