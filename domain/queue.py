@@ -7,6 +7,7 @@ serializer is used so a message is plain data, never a pickle.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
@@ -21,6 +22,9 @@ INGEST_QUEUE = "ingest"
 PIPELINE_QUEUE = "pipeline"
 MAINTENANCE_QUEUE = "maintenance"
 INGEST_JOB = "workers.jobs.ingest_submission"
+INGEST_BATCH_JOB = "workers.jobs.ingest_batch"
+#: Messages per batch job when a backlog is pushed (outbox catch-up, collectors, imports).
+BATCH_SIZE = 100
 # Retries back off from seconds to minutes: a database hiccup must not lose a question.
 RETRY_INTERVALS = [2, 10, 30, 120, 600]
 TEXT_LIMIT = 2000
@@ -89,18 +93,43 @@ def queue(redis: Redis, prefix: str, name: str) -> Queue:
 
 def push(redis: Redis, prefix: str, message: SubmissionMessage) -> bool:
     """Enqueue ``message`` for ingestion. Returns False if that job is already known."""
-    q = queue(redis, prefix, INGEST_QUEUE)
     # RQ's job keys are global to the Redis database: the prefix keeps deployments apart
-    job_id = f"{prefix}-{message.job_id}"
+    return _enqueue(
+        redis, prefix, INGEST_JOB, message.to_dict(), f"{prefix}-{message.job_id}",
+        f"ingest {message.channel} submission",
+    )  # fmt: skip
+
+
+def push_many(redis: Redis, prefix: str, messages: Sequence[SubmissionMessage]) -> int:
+    """Enqueue a backlog as batch jobs of up to BATCH_SIZE messages; returns jobs enqueued.
+
+    A single message keeps its own job (and job id). A batch's job id is derived from its
+    messages' ids, so pushing the same batch again is a no-op; a message that ends up in two
+    different batches is stored once, by the submission's unique key.
+    """
+    if len(messages) == 1:
+        return int(push(redis, prefix, messages[0]))
+    enqueued = 0
+    for start in range(0, len(messages), BATCH_SIZE):
+        chunk = messages[start : start + BATCH_SIZE]
+        digest = hashlib.sha256("\n".join(m.job_id for m in chunk).encode()).hexdigest()[:32]
+        enqueued += _enqueue(
+            redis, prefix, INGEST_BATCH_JOB, [m.to_dict() for m in chunk],
+            f"{prefix}-batch-{digest}", f"ingest {len(chunk)} submissions",
+        )  # fmt: skip
+    return enqueued
+
+
+def _enqueue(redis: Redis, prefix: str, func: str, payload: Any, job_id: str, about: str) -> bool:
     if Job.exists(job_id, connection=redis):
         return False
-    q.enqueue(
-        INGEST_JOB,
-        message.to_dict(),
+    queue(redis, prefix, INGEST_QUEUE).enqueue(
+        func,
+        payload,
         job_id=job_id,
         retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS),
         result_ttl=3600,
         failure_ttl=7 * 24 * 3600,
-        description=f"ingest {message.channel} submission",  # no personal data in job metadata
+        description=about,  # no personal data in job metadata
     )
     return True

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from domain.models import OutboxMessage
-from domain.queue import SubmissionMessage, push
+from domain.queue import BATCH_SIZE, SubmissionMessage, push_many
 from domain.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -72,14 +72,16 @@ def relay(rt: Runtime, ids: list[int] | None = None, limit: int = 500) -> int:
         pending = [(row_id, dict(payload)) for row_id, payload in session.execute(stmt)]
     sent: list[int] = []
     failed: int | None = None
-    for row_id, payload in pending:
+    # a backlog (scheduler catch-up, a spreadsheet import) goes as batch jobs
+    for start in range(0, len(pending), BATCH_SIZE):
+        chunk = pending[start : start + BATCH_SIZE]
         try:
-            push(rt.redis, rt.prefix, SubmissionMessage.from_dict(payload))
+            push_many(rt.redis, rt.prefix, [SubmissionMessage.from_dict(p) for _, p in chunk])
         except RedisError as exc:
-            log.warning("queue unavailable, outbox message %s kept for retry: %s", row_id, exc)
-            failed = row_id
+            failed = chunk[0][0]
+            log.warning("queue unavailable, outbox message %s kept for retry: %s", failed, exc)
             break
-        sent.append(row_id)
+        sent.extend(row_id for row_id, _ in chunk)
     if sent or failed is not None:
         now = datetime.now(UTC)
         with rt.db.transaction() as session:

@@ -1,10 +1,11 @@
-"""Store a queued submission message; the database's unique key is the last word on repeats."""
+"""Store queued submission messages; the database's unique key is the last word on repeats."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -27,7 +28,57 @@ def store_submission(session: Session, message: SubmissionMessage) -> tuple[int,
         return existing, False
     if session.get(Meeting, message.meeting_id) is None:
         raise UnknownMeeting(message.meeting_id)
-    sub = Submission(
+    sub = _row(message)
+    try:
+        with session.begin_nested():
+            session.add(sub)
+    except IntegrityError:
+        found = _find(session, message)
+        if found is None:
+            raise
+        return found, False
+    return sub.id, True
+
+
+def store_submissions(
+    session: Session, messages: Sequence[SubmissionMessage]
+) -> list[tuple[int, bool]]:
+    """Insert a batch of submissions in one flush; returns ``(id, created)`` per message.
+
+    One query finds the ones already stored (a repeated delivery, or the same message twice in
+    the batch); the rest are inserted together. If another worker races us to one of them, the
+    batch falls back to :func:`store_submission` row by row, which the unique key settles.
+    """
+    keys = {(m.channel, m.external_id) for m in messages}
+    stored = _find_many(session, keys)
+    meetings = {m.meeting_id for m in messages}
+    known = set(session.scalars(select(Meeting.id).where(Meeting.id.in_(meetings))))
+    for missing in sorted(meetings - known):
+        raise UnknownMeeting(missing)
+    fresh: dict[tuple[str, str], Submission] = {}
+    for m in messages:
+        key = (m.channel, m.external_id)
+        if key not in stored and key not in fresh:
+            fresh[key] = _row(m)
+    try:
+        with session.begin_nested():
+            session.add_all(fresh.values())
+    except IntegrityError:
+        return [store_submission(session, m) for m in messages]
+    result: list[tuple[int, bool]] = []
+    seen: set[tuple[str, str]] = set()
+    for m in messages:
+        key = (m.channel, m.external_id)
+        if key in stored or key in seen:
+            result.append((stored.get(key) or fresh[key].id, False))
+        else:
+            result.append((fresh[key].id, True))
+        seen.add(key)
+    return result
+
+
+def _row(message: SubmissionMessage) -> Submission:
+    return Submission(
         meeting_id=message.meeting_id,
         channel=Channel(message.channel),
         external_id=message.external_id,
@@ -41,15 +92,6 @@ def store_submission(session: Session, message: SubmissionMessage) -> tuple[int,
         phase=Phase(message.phase),
         received_at=datetime.fromisoformat(message.received_at),
     )
-    try:
-        with session.begin_nested():
-            session.add(sub)
-    except IntegrityError:
-        found = _find(session, message)
-        if found is None:
-            raise
-        return found, False
-    return sub.id, True
 
 
 def _find(session: Session, message: SubmissionMessage) -> int | None:
@@ -59,3 +101,16 @@ def _find(session: Session, message: SubmissionMessage) -> int | None:
             Submission.external_id == message.external_id,
         )
     )
+
+
+def _find_many(session: Session, keys: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    if not keys:
+        return {}
+    rows = session.execute(
+        select(Submission.channel, Submission.external_id, Submission.id).where(
+            tuple_(Submission.channel, Submission.external_id).in_(
+                [(Channel(c), e) for c, e in keys]
+            )
+        )
+    )
+    return {(channel.value, ext): sid for channel, ext, sid in rows}

@@ -12,10 +12,10 @@ from typing import Any
 from rq import get_current_job
 
 from domain import events
-from domain.queue import PIPELINE_QUEUE, SubmissionMessage, queue
+from domain.queue import PIPELINE_QUEUE, InvalidMessage, SubmissionMessage, queue
 from domain.runtime import current
 from workers import processing
-from workers.ingest import store_submission
+from workers.ingest import store_submission, store_submissions
 
 log = logging.getLogger(__name__)
 PROCESS_JOB = "workers.jobs.process_pending"
@@ -35,6 +35,42 @@ def ingest_submission(message: dict[str, Any]) -> int:
         )  # fmt: skip
     schedule_processing(msg.meeting_id)
     return submission_id
+
+
+def ingest_batch(messages: list[dict[str, Any]]) -> list[int]:
+    """Store a batch of submission messages in one transaction, then queue their pipelines.
+
+    Valid messages are stored even if one in the batch is malformed; the job then fails, so
+    the malformed message stays, whole, in RQ's failed registry for an operator.
+    """
+    rt = current()
+    parsed: list[SubmissionMessage] = []
+    invalid = 0
+    for raw in messages:
+        try:
+            parsed.append(SubmissionMessage.from_dict(raw))
+        except InvalidMessage:
+            invalid += 1
+    ids: list[int] = []
+    if parsed:
+        with rt.db.transaction() as session:
+            stored = store_submissions(session, parsed)
+        ids = [sid for sid, _ in stored]
+        created = sum(1 for _, new in stored if new)
+        log.info("ingested %d submissions (%d new)", len(stored), created)
+        for meeting_id in dict.fromkeys(m.meeting_id for m in parsed):
+            count = sum(
+                1 for m, (_, new) in zip(parsed, stored, strict=True)
+                if new and m.meeting_id == meeting_id
+            )  # fmt: skip
+            if count:
+                events.publish(
+                    rt.redis, rt.prefix, meeting_id, "submission.received", {"count": count}
+                )
+            schedule_processing(meeting_id)
+    if invalid:
+        raise InvalidMessage(f"{invalid} of {len(messages)} messages in the batch are malformed")
+    return ids
 
 
 def schedule_processing(meeting_id: int) -> None:
