@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from domain import events
@@ -115,56 +115,75 @@ def _store(
     analyses: list[Analysis],
     state: MeetingState,
 ) -> list[int]:
-    """Write questions and groups for one analysed batch."""
+    """Write questions and groups for one analysed batch: one INSERT each, one UPDATE."""
     matched_ids = {int(a.match.matched_item_id) for a in analyses if a.match.matched_item_id}
-    group_of_submission: dict[int, int | None] = dict(
+    # a question's group: an existing group id, or ("new", n) for the n-th group made here
+    group_of: dict[int, int | tuple[str, int] | None] = dict(
         session.execute(
             select(Question.submission_id, Question.group_id).where(
                 Question.submission_id.in_(matched_ids)
             )
         ).all()
     )
-    questions: list[Question] = []
+    new_groups: list[dict[str, object]] = []
+    theme_ids: list[int | None] = []
     for sub, a in zip(pending, analyses, strict=True):
         theme_id = state.themes.row_for(session, a.theme) if a.theme else None
-        group_id: int | None = None
+        theme_ids.append(theme_id)
+        group: int | tuple[str, int] | None = None
         if not a.blocked:
             matched = a.match.matched_item_id
-            group_id = (
-                None
-                if is_new(a.match) or matched is None
-                else group_of_submission.get(int(matched))
+            if not is_new(a.match) and matched is not None:
+                group = group_of.get(int(matched))
+            if group is None:
+                group = ("new", len(new_groups))
+                new_groups.append(
+                    {"meeting_id": meeting_id, "title": a.redacted, "theme_id": theme_id}
+                )
+        group_of[sub.id] = group
+    made: list[int] = []
+    if new_groups:
+        made = list(
+            session.scalars(
+                insert(QuestionGroup).returning(QuestionGroup.id, sort_by_parameter_order=True),
+                new_groups,
             )
-            if group_id is None:
-                group = QuestionGroup(meeting_id=meeting_id, title=a.redacted, theme_id=theme_id)
-                session.add(group)
-                session.flush()
-                group_id = group.id
-        group_of_submission[sub.id] = group_id
-        q = Question(
-            submission_id=sub.id,
-            meeting_id=meeting_id,
-            text=a.normalised.clean,
-            redacted_text=a.redacted,
-            match_hash=a.normalised.hash,
-            status=QuestionStatus.FLAGGED if a.blocked else QuestionStatus.NEW,
-            flags=a.flag_codes,
-            flag_reasons=[{"code": f.code, "reason": f.reason} for f in a.flags],
-            group_id=group_id,
-            theme_id=theme_id,
-            match_kind=a.match.kind.value,
-            match_score=float(a.match.score),
-            theme_score=float(a.theme.score) if a.theme else None,
-            embedding=np.asarray(a.vector, dtype=np.float16).tobytes(),
         )
-        session.add(q)
-        questions.append(q)
-        sub.status = SubmissionStatus.PROCESSED
-        state.known_submissions.add(sub.id)
-    session.flush()
-    if questions:
-        state.last_question_id = max(state.last_question_id, max(q.id for q in questions))
-    return [q.id for q in questions]
+    rows = []
+    for sub, a, theme_id in zip(pending, analyses, theme_ids, strict=True):
+        group = group_of[sub.id]
+        group_id = made[group[1]] if isinstance(group, tuple) else group
+        group_of[sub.id] = group_id
+        rows.append({
+            "submission_id": sub.id,
+            "meeting_id": meeting_id,
+            "text": a.normalised.clean,
+            "redacted_text": a.redacted,
+            "match_hash": a.normalised.hash,
+            "status": QuestionStatus.FLAGGED if a.blocked else QuestionStatus.NEW,
+            "flags": a.flag_codes,
+            "flag_reasons": [{"code": f.code, "reason": f.reason} for f in a.flags],
+            "group_id": group_id,
+            "theme_id": theme_id,
+            "match_kind": a.match.kind.value,
+            "match_score": float(a.match.score),
+            "theme_score": float(a.theme.score) if a.theme else None,
+            "embedding": np.asarray(a.vector, dtype=np.float16).tobytes(),
+        })  # fmt: skip
+    ids = list(
+        session.scalars(insert(Question).returning(Question.id, sort_by_parameter_order=True), rows)
+    )
+    submission_ids = [sub.id for sub in pending]
+    session.execute(
+        update(Submission)
+        .where(Submission.id.in_(submission_ids))
+        .values(status=SubmissionStatus.PROCESSED)
+        .execution_options(synchronize_session=False)
+    )
+    state.known_submissions.update(submission_ids)
+    if ids:
+        state.last_question_id = max(state.last_question_id, max(ids))
+    return ids
 
 
 def _state(rt: Runtime, meeting_id: int) -> MeetingState:

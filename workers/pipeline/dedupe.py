@@ -334,6 +334,11 @@ class DedupeIndex:
         """Every non-empty group and its members."""
         return {g: list(m) for g, m in self._groups.members.items() if m}
 
+    def vector_of_text(self, masked: str) -> np.ndarray | None:
+        """The stored vector of a placed question whose place-masked text is ``masked``."""
+        item_id = self._by_masked.get(masked)
+        return self._vectors.get(item_id) if item_id is not None else None
+
     def can_link(self, group_a: str, group_b: str) -> bool:
         """False when staff split one of these groups out of the other."""
         return frozenset((group_a, group_b)) not in self._groups.cannot_link

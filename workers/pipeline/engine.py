@@ -98,7 +98,7 @@ class Pipeline:
         masked = [
             mask_location(n.match_text, it.location) for n, it in zip(norms, items, strict=True)
         ]
-        vectors = self.embedder.embed(masked)
+        vectors = self._embed(masked)
 
         # themes first: two questions on the same theme match at a lower threshold
         themed = [i for i, f in enumerate(flags) if not any(x.code in (SPAM, ABUSE) for x in f)]
@@ -136,6 +136,22 @@ class Pipeline:
             )
             for i, item in enumerate(items)
         ]
+
+    def _embed(self, masked: Sequence[str]) -> np.ndarray:
+        """Embed place-masked texts, each distinct text once; reuse the index's vector for a
+        text already placed (a retweet, a copied campaign message, a resubmission)."""
+        out = np.zeros((len(masked), self.embedder.dim), dtype=np.float32)
+        todo: dict[str, list[int]] = {}
+        for i, text in enumerate(masked):
+            known = self.dedupe.vector_of_text(text)
+            if known is not None:
+                out[i] = known
+            else:
+                todo.setdefault(text, []).append(i)
+        if todo:
+            for vec, rows in zip(self.embedder.embed(list(todo)), todo.values(), strict=True):
+                out[rows] = vec
+        return out
 
     def pin_group(self, item_id: str, group_key: str) -> None:
         """Staff placed ``item_id`` in the group keyed ``group_key``: never undone."""
