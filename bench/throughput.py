@@ -221,6 +221,7 @@ def mean_tokens(texts: list[str]) -> float:
     from workers.pipeline.embedding import TOKENIZER_PATH
 
     tokenizer = Tokenizer.from_file(str(TOKENIZER_PATH))
+    tokenizer.no_padding()  # the file pads to 128; the embedder does not
     return sum(len(e.ids) for e in tokenizer.encode_batch(texts)) / max(len(texts), 1)
 
 
