@@ -195,3 +195,29 @@ def test_slang_live_comment_matches_an_advance_question(rt: Runtime, meeting: Me
     _run(rt, meeting)
     q = _questions(rt)
     assert q["t-2"].group_id == q["t-1"].group_id
+
+
+def test_a_campaign_spread_over_worker_processes_is_still_counted(
+    rt: Runtime, meeting: Meeting
+) -> None:
+    text = "Scrap the new speed cameras on the A49 now! Sign the petition."
+    for n in range(3):
+        _send_as(rt, meeting, n, text, author=f"Person {n}")
+    _run(rt, meeting)
+    processing._states.clear()  # the next copies reach a worker process that saw none
+    for n in range(3, 5):
+        _send_as(rt, meeting, n, text, author=f"Person {n}")
+    _run(rt, meeting)
+    q = _questions(rt)
+    assert "spam" not in q["t-2"].flags
+    assert "spam" in q["t-4"].flags
+    assert "5 different accounts" in json.dumps(q["t-4"].flag_reasons)
+
+
+def _send_as(rt: Runtime, meeting: Meeting, n: int, text: str, author: str) -> None:
+    msg = SubmissionMessage(
+        meeting_id=meeting.id, channel="twitter", external_id=f"t-{n}", reference=f"T-{n}",
+        text=text, received_at=datetime.now(UTC).isoformat(), author_name=author,
+    )  # fmt: skip
+    with rt.db.transaction() as session:
+        store_submission(session, msg)

@@ -103,9 +103,14 @@ def _item(sub: Submission) -> Item:
         name=sub.author_name,
         location=sub.location,
         channel=sub.channel.value,
-        author=f"{sub.channel.value}:{(sub.author_name or sub.external_id).lower()}",
+        author=author_key(sub.channel.value, sub.author_name, sub.external_id),
         at=sub.received_at.timestamp(),
     )
+
+
+def author_key(channel: str, name: str | None, external_id: str) -> str:
+    """Stable sender key for campaign detection (kept in memory as a hash, never shown)."""
+    return f"{channel}:{(name or external_id).lower()}"
 
 
 def _store(
@@ -211,19 +216,28 @@ def _catch_up(rt: Runtime, session: Session, meeting_id: int, state: MeetingStat
             Question.theme_id,
             Submission.raw_text,
             Submission.location,
+            Submission.channel,
+            Submission.author_name,
+            Submission.external_id,
+            Submission.received_at,
         )
         .join(Submission, Submission.id == Question.submission_id)
         .where(Question.meeting_id == meeting_id, Question.id > state.last_question_id)
         .order_by(Question.id)
     ).all()
-    for qid, sub_id, blob, status, theme_id, raw, location in rows:
+    for qid, sub_id, blob, status, theme_id, raw, location, *sender in rows:
         state.last_question_id = max(state.last_question_id, qid)
         if sub_id in state.known_submissions or blob is None:
             continue
         state.known_submissions.add(sub_id)
+        n = normalise(raw)
+        # copies sent through other workers count towards a copy-paste campaign here too
+        channel, name, external_id, received_at = sender
+        state.pipeline.repeats.observe(
+            n.hash, author_key(channel.value, name, external_id), received_at.timestamp()
+        )
         if status == QuestionStatus.FLAGGED:
             continue
-        n = normalise(raw)
         vec = np.frombuffer(blob, dtype=np.float16).astype(np.float32)
         theme = state.themes.slug_for(theme_id) if theme_id is not None else None
         state.pipeline.dedupe.place(str(sub_id), n.match_text, vec, location, n.hash, theme=theme)
