@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from domain import events
 from domain.models import (
     Meeting,
     Question,
@@ -221,3 +222,23 @@ def _send_as(rt: Runtime, meeting: Meeting, n: int, text: str, author: str) -> N
     )  # fmt: skip
     with rt.db.transaction() as session:
         store_submission(session, msg)
+
+
+def test_each_batch_publishes_its_questions_and_stage_timings(
+    rt: Runtime, meeting: Meeting
+) -> None:
+    for n in range(3):
+        _send(rt, meeting, n, f"Question {n}: why is the 101 line so slow to answer?")
+    assert _run(rt, meeting) == 3
+    created = [
+        e
+        for e in events.read(rt.redis, rt.prefix, meeting.id, "0")
+        if e.type == "questions.created"
+    ]
+    assert len(created) == 1
+    data = created[0].data
+    assert data["count"] == 3 and len(data["question_ids"]) == 3
+    stages = data["stages"]
+    assert list(stages) == ["normalise", "moderate", "embed", "themes", "dedupe", "store"]
+    assert all(seconds >= 0 for seconds in stages.values())
+    assert sum(stages.values()) <= data["seconds"] + 0.01

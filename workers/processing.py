@@ -85,14 +85,20 @@ def _process_locked(rt: Runtime, meeting_id: int, limit: int) -> int:
         if not pending:
             return 0
         analyses = state.pipeline.analyse([_item(s) for s in pending])
+        stored_at = time.perf_counter()
         created = _store(session, meeting_id, pending, analyses, state)
+    timings = {**state.pipeline.last_timings, "store": round(time.perf_counter() - stored_at, 4)}
     _save_themes(rt, meeting_id, state)
     elapsed = time.perf_counter() - started
     events.publish(
         rt.redis, rt.prefix, meeting_id, "questions.created",
-        {"question_ids": created, "count": len(created), "seconds": round(elapsed, 4)},
+        {"question_ids": created, "count": len(created), "seconds": round(elapsed, 4),
+         "stages": timings},
     )  # fmt: skip
-    log.info("meeting %s: %d questions in %.3fs", meeting_id, len(created), elapsed)
+    log.info(
+        "meeting %s: %d questions in %.3fs (%s)", meeting_id, len(created), elapsed,
+        ", ".join(f"{k} {v:.3f}s" for k, v in timings.items()),
+    )  # fmt: skip
     return len(created)
 
 

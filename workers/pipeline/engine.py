@@ -6,6 +6,7 @@ database on top (workers/processing.py).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -76,12 +77,16 @@ class Pipeline:
             list(themes) if themes is not None else load_seed_taxonomy(), self.embedder
         )
         self.repeats = repeats or RepeatTracker()
+        #: seconds per stage of the last :meth:`analyse` call (published with each batch)
+        self.last_timings: dict[str, float] = {}
 
     def analyse(self, items: Sequence[Item]) -> list[Analysis]:
         """Run every stage over a batch, in order; later items can match earlier ones."""
         if not items:
             return []
+        clock = StageClock()
         norms = [normalise(item.text) for item in items]
+        clock.lap("normalise")
         flags: list[list[Flag]] = []
         redacted: list[str] = []
         for item, n in zip(items, norms, strict=True):
@@ -95,10 +100,12 @@ class Pipeline:
                 item_flags.append(campaign)
             flags.append(item_flags)
             redacted.append(redact(n.clean, found))
+        clock.lap("moderate")
         masked = [
             mask_location(n.match_text, it.location) for n, it in zip(norms, items, strict=True)
         ]
         vectors = self._embed(masked)
+        clock.lap("embed")
 
         # themes first: two questions on the same theme match at a lower threshold
         themed = [i for i, f in enumerate(flags) if not any(x.code in (SPAM, ABUSE) for x in f)]
@@ -111,6 +118,7 @@ class Pipeline:
         themes: list[ThemeAssignment | None] = [None] * len(items)
         for i, a in zip(themed, assigned, strict=True):
             themes[i] = a
+        clock.lap("themes")
 
         matches: list[MatchDecision] = []
         for i, item in enumerate(items):
@@ -123,6 +131,8 @@ class Pipeline:
                 matches.append(self.dedupe.decide(*args, theme=slug))
             else:
                 matches.append(self.dedupe.place(*args, theme=slug))
+        clock.lap("dedupe")
+        self.last_timings = clock.laps
 
         return [
             Analysis(
@@ -164,6 +174,20 @@ class Pipeline:
         self.classifier.learn(slug, vector, text=text, question_id=item_id)
         if item_id in self.dedupe:
             self.dedupe.set_theme(item_id, slug)
+
+
+class StageClock:
+    """Seconds spent in each named stage, lap by lap."""
+
+    def __init__(self) -> None:
+        self.laps: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        """Close the current stage under ``stage``."""
+        now = time.perf_counter()
+        self.laps[stage] = round(now - self._last, 4)
+        self._last = now
 
 
 def is_new(decision: MatchDecision) -> bool:
