@@ -1,0 +1,380 @@
+"""The theme classifier: assigns each question a taxonomy theme or a discovered one.
+
+A question is scored against every taxonomy theme (:mod:`workers.pipeline.theme_scoring`);
+the best theme wins when its score reaches ``threshold``. A question that fits no theme goes
+to discovery (:mod:`workers.pipeline.theme_discovery`): it joins a close discovered theme or
+starts one. An unsure question that resembles nothing seen so far keeps its best-guess theme
+(when above ``floor``) but is remembered; if a second unsure question like it arrives, the
+two found a discovered theme.
+
+Staff feedback: :meth:`ThemeClassifier.learn` adds a question's embedding as an extra example
+of the theme staff chose and pins that question to the theme so the classifier never changes
+it. :meth:`ThemeClassifier.to_state` / :meth:`ThemeClassifier.from_state` give a JSON-safe
+snapshot (labels, learned examples, discovered themes, pins) to keep between runs
+(:mod:`workers.pipeline.theme_state`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+
+from workers.pipeline.taxonomy import Theme, themes_from_records
+from workers.pipeline.theme_discovery import Orphan, ThemeDiscovery
+from workers.pipeline.theme_model import ThemeModel, unit_vector
+from workers.pipeline.theme_scoring import ScoreWeights, TaxonomyScorer
+from workers.pipeline.theme_state import (
+    STATE_VERSION,
+    discovery_state,
+    restore_discovery,
+    restore_theme,
+    theme_entry,
+)
+from workers.pipeline.theme_words import keyword_regex, match_text
+
+__all__ = ["ThemeAssignment", "ThemeClassifier", "ThemeInfo"]
+
+
+class _Embedder(Protocol):
+    dim: int
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+@dataclass(frozen=True)
+class ThemeAssignment:
+    """The theme given to one question."""
+
+    slug: str
+    label: str
+    score: float
+    """Similarity score of the chosen theme (0..~1.1; higher is more confident)."""
+    discovered: bool
+    """True when the theme is a discovered ``new:`` candidate rather than a taxonomy theme."""
+    pinned: bool = False
+    """True when staff chose this theme; the classifier never changes it."""
+
+
+@dataclass(frozen=True)
+class ThemeInfo:
+    """A theme as staff see it in the theme list."""
+
+    slug: str
+    label: str
+    discovered: bool
+    label_edited: bool
+    examples: int
+    """Number of example embeddings the theme is matched against (taxonomy + staff + members)."""
+
+
+class ThemeClassifier:
+    """Assigns questions to taxonomy themes and discovers new ones.
+
+    Args:
+        themes: the taxonomy (e.g. :func:`load_seed_taxonomy`).
+        embedder: object with ``embed(texts)`` returning unit float32 rows, and ``dim``.
+        threshold: minimum score for a question to take a taxonomy theme; below it the
+            question goes to discovery.
+        join_threshold: minimum cosine similarity to a discovered theme's centroid (or to a
+            remembered unsure question) for a question to join it.
+        proto_weight: weight of cosine similarity to the theme prototype.
+        knn_weight: weight of the mean similarity to the theme's ``knn`` nearest examples.
+        keyword_bonus: added to a taxonomy theme's score when one of its keywords occurs.
+        knn: number of nearest examples averaged.
+        floor: an unsure question (below ``threshold``) that resembles no discovered theme and
+            no earlier unsure question keeps its best theme if it scores at least this, and
+            is remembered to seed discovery; below ``floor`` it starts a discovered theme at
+            once. ``floor >= threshold`` turns the fallback off.
+        max_orphans: how many such remembered questions are kept (oldest dropped first).
+
+    The defaults were chosen on one half of ``bench/data/policing_questions.jsonl``
+    (``bench/eval_themes.py --tune``) and reported on the other half.
+    """
+
+    def __init__(
+        self,
+        themes: Sequence[Theme],
+        embedder: _Embedder,
+        *,
+        threshold: float = 0.52,
+        join_threshold: float = 0.45,
+        proto_weight: float = 0.7,
+        knn_weight: float = 0.3,
+        keyword_bonus: float = 0.36,
+        knn: int = 2,
+        floor: float = 0.40,
+        max_orphans: int = 200,
+        staff_match: float = 0.6,
+    ) -> None:
+        """Embed the taxonomy (examples, label and description of every theme)."""
+        self.embedder = embedder
+        self.dim = int(embedder.dim)
+        self.threshold = threshold
+        self.join_threshold = join_threshold
+        self.proto_weight = proto_weight
+        self.knn_weight = knn_weight
+        self.keyword_bonus = keyword_bonus
+        self.knn = int(knn)
+        self.floor = floor
+        self.max_orphans = int(max_orphans)
+        self.staff_match = staff_match
+        self._models: dict[str, ThemeModel] = {}
+        self._pins: dict[str, str] = {}  # question id -> staff theme
+        self._discovery = ThemeDiscovery(self._models, self.dim)
+        self._tax_dirty = True
+        for theme in themes:
+            self.add_theme(theme)
+        self._rebuild_taxonomy()
+
+    # -- taxonomy management --
+
+    def add_theme(self, theme: Theme) -> None:
+        """Add or replace a taxonomy theme (its examples are embedded now).
+
+        Replacing keeps the staff examples learned so far and a staff-edited label.
+        """
+        texts = [*theme.examples, f"{theme.label}. {theme.description}".strip()]
+        base = np.asarray(self.embedder.embed(texts), dtype=np.float32)
+        model = ThemeModel(
+            slug=theme.slug,
+            label=theme.label,
+            discovered=False,
+            base=base,
+            theme=theme,
+            keyword_regex=keyword_regex(theme.keywords),
+        )
+        old = self._models.get(theme.slug)
+        if old is not None:
+            model.learned, model.learned_texts = old.learned, old.learned_texts
+            if old.label_edited:
+                model.label, model.label_edited = old.label, True
+        self._models[theme.slug] = model
+        self._discovery.observe(match_text(t) for t in texts)
+        self._tax_dirty = True
+
+    def rename(self, slug: str, label: str) -> None:
+        """Give a theme a staff label; automatic relabelling never overrides it."""
+        if not label.strip():
+            raise ValueError("label must not be empty")
+        model = self._model(slug)
+        model.label, model.label_edited = label.strip(), True
+
+    def themes(self) -> list[ThemeInfo]:
+        """All themes: taxonomy first, then discovered ones in order of discovery."""
+        return [
+            ThemeInfo(m.slug, m.label, m.discovered, m.label_edited, len(m.vectors()))
+            for m in self._models.values()
+        ]
+
+    def label(self, slug: str) -> str:
+        """Current label of a theme."""
+        return self._model(slug).label
+
+    def pinned(self, question_id: str) -> str | None:
+        """The staff-chosen theme of a question, if any."""
+        return self._pins.get(question_id)
+
+    # -- feedback --
+
+    def learn(
+        self,
+        slug: str,
+        vector: np.ndarray,
+        *,
+        text: str | None = None,
+        question_id: str | None = None,
+    ) -> None:
+        """Staff put a question in theme ``slug``: use it as an example and pin the question.
+
+        ``vector`` is the question's embedding. With ``question_id`` the question is pinned:
+        every later :meth:`assign` returns ``slug`` for it, and if discovery had placed it in
+        another candidate theme it is taken out of that one. ``text`` helps automatic labels.
+        """
+        model = self._model(slug)
+        vec = unit_vector(np.asarray(vector, dtype=np.float32).reshape(-1))
+        if vec.shape[0] != self.dim:
+            raise ValueError(f"vector has {vec.shape[0]} dimensions, expected {self.dim}")
+        if question_id is not None:
+            self._pins[question_id] = slug
+            self._discovery.release(question_id, slug)
+        if model.discovered and question_id is not None:
+            self._discovery.add_member(slug, vec, text or "", question_id)
+        else:
+            model.learned.append(vec)
+            model.learned_texts.append(match_text(text) if text else "")
+            if model.discovered:
+                self._discovery.update_centroid(slug)
+                self._discovery.relabel(slug)
+            else:
+                self._tax_dirty = True
+
+    # -- assignment --
+
+    def classify(
+        self, texts: Sequence[str], ids: Sequence[str] | None = None
+    ) -> list[ThemeAssignment]:
+        """Embed ``texts`` with the classifier's embedder and :meth:`assign` them."""
+        return self.assign(self.embedder.embed(list(texts)), texts, ids)
+
+    def assign(
+        self,
+        vectors: np.ndarray,
+        texts: Sequence[str],
+        ids: Sequence[str] | None = None,
+        *,
+        normalised: bool = False,
+    ) -> list[ThemeAssignment]:
+        """Assign a theme to each question, in order (discovery is online).
+
+        Args:
+            vectors: (n, dim) unit embeddings of the questions.
+            texts: the question texts: keyword cues and labels use them.
+            ids: optional question ids. A pinned id keeps its staff theme; an id that
+                discovery already placed keeps its discovered theme, so re-running is stable.
+            normalised: ``texts`` are already ``normalise(text).match_text`` (saves ~0.05 ms
+                per question).
+
+        Returns:
+            One :class:`ThemeAssignment` per question, in input order.
+        """
+        vectors = np.asarray(vectors, dtype=np.float32)
+        n = len(texts)
+        if vectors.shape != (n, self.dim):
+            raise ValueError(f"vectors shape {vectors.shape} does not match {n} texts")
+        if ids is not None and len(ids) != n:
+            raise ValueError("ids and texts differ in length")
+        if n == 0:
+            return []
+        discovery = self._discovery
+        matched = list(texts) if normalised else [match_text(t) for t in texts]
+        discovery.observe(matched)
+        scores = self._taxonomy_scores(vectors, matched)
+        best = scores.argmax(axis=1)
+        picks: list[tuple[str, float, bool]] = []
+        touched: set[str] = set()
+        orphan_pick: dict[int, int] = {}  # id() of an orphan made in this batch -> its pick
+        for i in range(n):
+            qid = ids[i] if ids is not None else None
+            if qid is not None and self._pins.get(qid) in self._models:
+                picks.append((self._pins[qid], 1.0, True))
+                continue
+            if qid is not None and qid in discovery.member_of:
+                picks.append((discovery.member_of[qid], 1.0, False))
+                continue
+            tax_slug, tax_score = self._scorer.slugs[best[i]], float(scores[i, best[i]])
+            disc_slug, disc_score = discovery.nearest_theme(vectors[i])
+            if (
+                disc_slug is not None
+                and disc_score >= self.join_threshold
+                and (tax_score < self.threshold or disc_score > tax_score)
+            ):
+                discovery.add_member(disc_slug, vectors[i], matched[i], qid)
+                touched.add(disc_slug)
+                picks.append((disc_slug, disc_score, False))
+                continue
+            if tax_score >= self.threshold:
+                picks.append((tax_slug, tax_score, False))
+                continue
+            orphan = discovery.nearest_orphan(vectors[i], self.join_threshold)
+            if orphan is None and tax_score >= self.floor:
+                # Unsure, and nothing like it yet: keep the best guess, remember the question.
+                discovery.remember_orphan(Orphan(qid, vectors[i], matched[i]), self.max_orphans)
+                orphan_pick[id(discovery.orphans[-1])] = len(picks)
+                picks.append((tax_slug, tax_score, False))
+                continue
+            slug = discovery.new_candidate()
+            if orphan is not None:
+                # A second unsure question like an earlier one: together they found a theme.
+                discovery.orphans.remove(orphan)
+                discovery.add_member(slug, orphan.vector, orphan.text, orphan.qid)
+                if id(orphan) in orphan_pick:
+                    picks[orphan_pick.pop(id(orphan))] = (slug, 1.0, False)
+            discovery.add_member(slug, vectors[i], matched[i], qid)
+            touched.add(slug)
+            picks.append((slug, 1.0, False))
+        for slug in touched:
+            discovery.relabel(slug)
+        return [
+            ThemeAssignment(
+                slug, self._models[slug].label, score, self._models[slug].discovered, pin
+            )
+            for slug, score, pin in picks
+        ]
+
+    # -- persistence --
+
+    def to_state(self) -> dict[str, Any]:
+        """JSON-safe snapshot: taxonomy, staff labels and examples, discovered themes, pins."""
+        return {
+            "version": STATE_VERSION,
+            "embedder": getattr(self.embedder, "name", None),
+            "dim": self.dim,
+            "params": {
+                "threshold": self.threshold,
+                "join_threshold": self.join_threshold,
+                "proto_weight": self.proto_weight,
+                "knn_weight": self.knn_weight,
+                "keyword_bonus": self.keyword_bonus,
+                "knn": self.knn,
+                "floor": self.floor,
+                "max_orphans": self.max_orphans,
+                "staff_match": self.staff_match,
+            },
+            "themes": [theme_entry(m, self.dim) for m in self._models.values()],
+            "pins": dict(self._pins),
+            **discovery_state(self._discovery),
+        }
+
+    @classmethod
+    def from_state(cls, state: Mapping[str, Any], embedder: _Embedder) -> ThemeClassifier:
+        """Rebuild a classifier saved by :meth:`to_state` (taxonomy examples are re-embedded).
+
+        Raises:
+            ValueError: the state is of another version or from another embedder.
+        """
+        if state.get("version") != STATE_VERSION:
+            raise ValueError(f"unsupported theme state version {state.get('version')!r}")
+        dim = int(state["dim"])
+        if dim != int(embedder.dim):
+            raise ValueError(f"state has {dim}-d vectors but the embedder gives {embedder.dim}")
+        saved_name = state.get("embedder")
+        if saved_name and getattr(embedder, "name", saved_name) != saved_name:
+            raise ValueError(f"state was made with embedder {saved_name!r}")
+        taxonomy = themes_from_records(e["theme"] for e in state["themes"] if "theme" in e)
+        self = cls(taxonomy, embedder, **state["params"])
+        for entry in state["themes"]:
+            restore_theme(self._models, entry, dim)
+        self._pins = dict(state["pins"])
+        restore_discovery(self._discovery, state)
+        self._tax_dirty = True
+        return self
+
+    # -- internals --
+
+    def _model(self, slug: str) -> ThemeModel:
+        try:
+            return self._models[slug]
+        except KeyError:
+            raise KeyError(f"unknown theme {slug!r}") from None
+
+    def _rebuild_taxonomy(self) -> None:
+        """Rebuild the taxonomy scorer after a change to the taxonomy or its staff examples."""
+        tax = [m for m in self._models.values() if not m.discovered]
+        self._scorer = TaxonomyScorer(tax, self.dim)
+        self._tax_dirty = False
+
+    def _taxonomy_scores(self, vectors: np.ndarray, matched: Sequence[str]) -> np.ndarray:
+        """(n, themes) scores: prototype + nearest-example similarity + keyword bonus."""
+        if self._tax_dirty:
+            self._rebuild_taxonomy()
+        weights = ScoreWeights(
+            proto_weight=self.proto_weight,
+            knn_weight=self.knn_weight,
+            keyword_bonus=self.keyword_bonus,
+            knn=self.knn,
+            staff_match=self.staff_match,
+        )
+        return self._scorer.scores(vectors, matched, weights)

@@ -1,0 +1,54 @@
+"""How the theme classifier holds one theme: its example vectors, label and members.
+
+A :class:`ThemeModel` is the classifier's working record of a taxonomy theme or of a theme
+found by discovery. The scorer, discovery and persistence all read and update these records;
+the public view of a theme is :class:`workers.pipeline.theme_classifier.ThemeInfo`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from workers.pipeline.taxonomy import Theme
+
+__all__ = ["ThemeModel", "unit_vector"]
+
+
+def unit_vector(v: np.ndarray) -> np.ndarray:
+    """``v`` scaled to unit length as float32 (a zero vector is returned unchanged)."""
+    n = float(np.linalg.norm(v))
+    return (v / n).astype(np.float32) if n > 0 else v.astype(np.float32)
+
+
+@dataclass
+class ThemeModel:
+    """A theme as the classifier holds it (taxonomy or discovered)."""
+
+    slug: str
+    label: str
+    discovered: bool
+    base: np.ndarray  # (k, dim): taxonomy examples + description; empty for discovered themes
+    theme: Theme | None = None
+    keyword_regex: str | None = None
+    label_edited: bool = False
+    learned: list[np.ndarray] = field(default_factory=list)  # staff-confirmed examples
+    learned_texts: list[str] = field(default_factory=list)
+    members: dict[str, np.ndarray] = field(default_factory=dict)  # discovered: key -> vector
+    member_texts: dict[str, str] = field(default_factory=dict)
+
+    def vectors(self) -> np.ndarray:
+        """Every example vector of the theme, (k, dim)."""
+        rows = [*self.learned, *self.members.values()]
+        if not rows:
+            return self.base
+        return np.concatenate([self.base, np.stack(rows)], axis=0)
+
+    def centroid(self) -> np.ndarray:
+        """Unit mean of every example vector: the theme's prototype."""
+        return unit_vector(self.vectors().mean(axis=0))
+
+    def texts(self) -> list[str]:
+        """Texts of members and staff examples (for automatic labels)."""
+        return [*self.member_texts.values(), *self.learned_texts]
