@@ -29,10 +29,18 @@ from workers.ingest import store_submission
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _send(rt: Runtime, meeting: Meeting, n: int, text: str, location: str | None = None) -> None:
+def _send(
+    rt: Runtime,
+    meeting: Meeting,
+    n: int,
+    text: str,
+    location: str | None = None,
+    author: str | None = None,
+) -> None:
     msg = SubmissionMessage(
         meeting_id=meeting.id, channel="web", external_id=f"t-{n}", reference=f"T-{n}",
         text=text, received_at=datetime.now(UTC).isoformat(), location=location,
+        author_name=author,
     )  # fmt: skip
     with rt.db.transaction() as session:
         store_submission(session, msg)
@@ -203,25 +211,16 @@ def test_a_campaign_spread_over_worker_processes_is_still_counted(
 ) -> None:
     text = "Scrap the new speed cameras on the A49 now! Sign the petition."
     for n in range(3):
-        _send_as(rt, meeting, n, text, author=f"Person {n}")
+        _send(rt, meeting, n, text, author=f"Person {n}")
     _run(rt, meeting)
     processing._states.clear()  # the next copies reach a worker process that saw none
     for n in range(3, 5):
-        _send_as(rt, meeting, n, text, author=f"Person {n}")
+        _send(rt, meeting, n, text, author=f"Person {n}")
     _run(rt, meeting)
     q = _questions(rt)
     assert "spam" not in q["t-2"].flags
     assert "spam" in q["t-4"].flags
     assert "5 different accounts" in json.dumps(q["t-4"].flag_reasons)
-
-
-def _send_as(rt: Runtime, meeting: Meeting, n: int, text: str, author: str) -> None:
-    msg = SubmissionMessage(
-        meeting_id=meeting.id, channel="twitter", external_id=f"t-{n}", reference=f"T-{n}",
-        text=text, received_at=datetime.now(UTC).isoformat(), author_name=author,
-    )  # fmt: skip
-    with rt.db.transaction() as session:
-        store_submission(session, msg)
 
 
 def test_each_batch_publishes_its_questions_and_stage_timings(
