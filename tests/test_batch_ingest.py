@@ -78,16 +78,20 @@ def test_an_outbox_backlog_is_relayed_as_batches_and_stored_by_a_real_worker(
     assert outbox.relay(rt) == 0  # nothing left unsent
 
 
-def test_a_malformed_message_keeps_its_batch_stored_and_waits_in_the_failed_registry(
+def test_a_bad_message_keeps_its_batch_stored_and_waits_in_the_failed_registry(
     rt: Runtime, meeting: Meeting, worker: Any
 ) -> None:
     good = [_message(meeting.id, n).to_dict() for n in range(5)]
     bad = {**_message(meeting.id, 99).to_dict(), "channel": "carrier-pigeon"}
+    stray = _message(meeting.id + 99, 98).to_dict()  # a meeting that does not exist
     q = queue(rt.redis, rt.prefix, INGEST_QUEUE)
-    job = q.enqueue("workers.jobs.ingest_batch", [*good, bad], job_id=f"{rt.prefix}-bad-batch")
+    batch = [good[0], bad, *good[1:3], stray, *good[3:]]
+    job = q.enqueue("workers.jobs.ingest_batch", batch, job_id=f"{rt.prefix}-bad-batch")
 
     wait_for(lambda: _count(rt, Submission) == 5, timeout=60, interval=0.25)
     registry = FailedJobRegistry(queue=q)
     wait_for(lambda: job.id in registry.get_job_ids(), timeout=60, interval=0.25)
     job.refresh()
-    assert bad in job.args[0]  # the malformed question is kept whole for an operator
+    # the malformed and the stray questions are kept whole for an operator
+    assert bad in job.args[0] and stray in job.args[0]
+    assert _count(rt, Submission) == 5

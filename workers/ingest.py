@@ -52,8 +52,7 @@ def store_submissions(
     keys = {(m.channel, m.external_id) for m in messages}
     stored = _find_many(session, keys)
     meetings = {m.meeting_id for m in messages}
-    known = set(session.scalars(select(Meeting.id).where(Meeting.id.in_(meetings))))
-    for missing in sorted(meetings - known):
+    for missing in sorted(meetings - known_meetings(session, meetings)):
         raise UnknownMeeting(missing)
     fresh: dict[tuple[str, str], Submission] = {}
     for m in messages:
@@ -75,6 +74,13 @@ def store_submissions(
             result.append((fresh[key].id, True))
         seen.add(key)
     return result
+
+
+def known_meetings(session: Session, meeting_ids: set[int]) -> set[int]:
+    """The ones of ``meeting_ids`` that exist."""
+    if not meeting_ids:
+        return set()
+    return set(session.scalars(select(Meeting.id).where(Meeting.id.in_(meeting_ids))))
 
 
 def _row(message: SubmissionMessage) -> Submission:

@@ -15,7 +15,7 @@ from domain import events
 from domain.queue import PIPELINE_QUEUE, InvalidMessage, SubmissionMessage, queue
 from domain.runtime import current
 from workers import processing
-from workers.ingest import store_submission, store_submissions
+from workers.ingest import UnknownMeeting, known_meetings, store_submission, store_submissions
 
 log = logging.getLogger(__name__)
 PROCESS_JOB = "workers.jobs.process_pending"
@@ -40,8 +40,9 @@ def ingest_submission(message: dict[str, Any]) -> int:
 def ingest_batch(messages: list[dict[str, Any]]) -> list[int]:
     """Store a batch of submission messages in one transaction, then queue their pipelines.
 
-    Valid messages are stored even if one in the batch is malformed; the job then fails, so
-    the malformed message stays, whole, in RQ's failed registry for an operator.
+    Good messages are stored even if one in the batch is malformed or names a meeting that
+    does not exist; the job then fails, so that message stays, whole, in RQ's failed registry
+    for an operator (a retry stores nothing twice).
     """
     rt = current()
     parsed: list[SubmissionMessage] = []
@@ -52,9 +53,12 @@ def ingest_batch(messages: list[dict[str, Any]]) -> list[int]:
         except InvalidMessage:
             invalid += 1
     ids: list[int] = []
+    with rt.db.transaction() as session:
+        known = known_meetings(session, {m.meeting_id for m in parsed})
+        unknown = [m for m in parsed if m.meeting_id not in known]
+        parsed = [m for m in parsed if m.meeting_id in known]
+        stored = store_submissions(session, parsed) if parsed else []
     if parsed:
-        with rt.db.transaction() as session:
-            stored = store_submissions(session, parsed)
         ids = [sid for sid, _ in stored]
         created = sum(1 for _, new in stored if new)
         log.info("ingested %d submissions (%d new)", len(stored), created)
@@ -70,6 +74,8 @@ def ingest_batch(messages: list[dict[str, Any]]) -> list[int]:
             schedule_processing(meeting_id)
     if invalid:
         raise InvalidMessage(f"{invalid} of {len(messages)} messages in the batch are malformed")
+    if unknown:
+        raise UnknownMeeting(sorted({m.meeting_id for m in unknown}))
     return ids
 
 
