@@ -144,10 +144,11 @@ def measure_pipeline(rt: Runtime, texts: list[str]) -> dict[str, float]:
     }
 
 
-def stage_costs(rt: Runtime, meeting_id: int, questions: int) -> dict[str, float]:
-    """Milliseconds per question in each pipeline stage, from the batches' published timings."""
+def stage_costs(rt: Runtime, meeting_id: int, questions: int, after: str = "0") -> dict[str, float]:
+    """Milliseconds per question in each pipeline stage, from the batches' published timings
+    (the events after stream id ``after``)."""
     totals: dict[str, float] = {}
-    for event in events.read(rt.redis, rt.prefix, meeting_id, "0", count=100_000):
+    for event in events.read(rt.redis, rt.prefix, meeting_id, after, count=100_000):
         for stage, seconds in event.data.get("stages", {}).items():
             totals[stage] = totals.get(stage, 0.0) + seconds
     return {stage: 1000 * total / max(questions, 1) for stage, total in totals.items()}
@@ -227,14 +228,17 @@ def measure_growth(rt: Runtime, size: int, probe: int = 1000) -> dict[str, Any]:
     texts = synthetic_texts(size + probe, seed=3)
     _insert_pending(rt, meeting_id, texts[:probe])
     processing.process_batch(rt, meeting_id, 32)
+    mark = events.last_id(rt.redis, rt.prefix, meeting_id)
     t0 = time.perf_counter()
     small_done = _drain(rt, meeting_id)
     small = (time.perf_counter() - t0) / max(small_done, 1)
+    small_stages = stage_costs(rt, meeting_id, small_done, mark)
     chunk = 5000
     for start in range(probe, size, chunk):
         _insert_pending(rt, meeting_id, texts[start : min(start + chunk, size)], start)
         _drain(rt, meeting_id)
     _insert_pending(rt, meeting_id, texts[size : size + probe], size)
+    mark = events.last_id(rt.redis, rt.prefix, meeting_id)
     t0 = time.perf_counter()
     large_done = _drain(rt, meeting_id)
     large = (time.perf_counter() - t0) / max(large_done, 1)
@@ -243,6 +247,8 @@ def measure_growth(rt: Runtime, size: int, probe: int = 1000) -> dict[str, Any]:
         "ms_per_question_at_1k": small * 1000,
         "ms_per_question_at_size": large * 1000,
         "ratio": large / small,
+        "stages_at_1k": small_stages,
+        "stages_at_size": stage_costs(rt, meeting_id, large_done, mark),
     }
 
 
@@ -286,6 +292,9 @@ def markdown(results: dict[str, Any]) -> str:
         at_size = f"{g['ms_per_question_at_size']:.2f} ms ({g['ratio']:.2f}x)"
         rows.append(f"| per question at 1,000 | {g['ms_per_question_at_1k']:.2f} ms |")
         rows.append(f"| per question at {g['size']:,} | {at_size} |")
+        for label, key in (("1,000", "stages_at_1k"), (f"{g['size']:,}", "stages_at_size")):
+            stages = ", ".join(f"{k} {v:.2f}" for k, v in g[key].items())
+            rows.append(f"| where the time goes at {label} (ms per question) | {stages} |")
     return "\n".join(rows)
 
 

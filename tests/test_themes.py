@@ -216,3 +216,18 @@ def test_eval_v_measure_matches_known_values():
     hom, com, _ = v_measure(list("aabb"), list("xyzw"))
     assert hom == pytest.approx(1.0) and com == pytest.approx(0.5)
     assert v_measure(list("aabb"), list("xxxx"))[0] == pytest.approx(0.0)
+
+
+def test_a_discovered_theme_keeps_a_bounded_sample_of_its_members() -> None:
+    from workers.pipeline.theme_discovery import MEMBER_SAMPLE, ThemeDiscovery
+
+    rng = np.random.default_rng(3)
+    discovery = ThemeDiscovery({}, dim=8)
+    slug = discovery.new_candidate()
+    total = MEMBER_SAMPLE + 50
+    for n in range(total):
+        discovery.add_member(slug, rng.normal(size=8), f"horse riders on verges {n}", f"q{n}")
+    model = discovery.models[slug]
+    assert len(model.members) == len(model.member_texts) == MEMBER_SAMPLE
+    assert "q0" not in model.members and f"q{total - 1}" in model.members  # latest kept
+    assert all(discovery.member_of[f"q{n}"] == slug for n in range(total))  # none forgotten

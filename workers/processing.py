@@ -29,7 +29,7 @@ from domain.models import (
     SubmissionStatus,
 )
 from domain.runtime import Runtime
-from workers.pipeline.engine import Analysis, Item, Pipeline, is_new
+from workers.pipeline.engine import Analysis, Item, Pipeline, StageClock, is_new
 from workers.pipeline.normalise import normalise
 from workers.pipeline.themes import ThemeClassifier
 from workers.theme_store import ThemeMap, seed_taxonomy
@@ -84,11 +84,17 @@ def _process_locked(rt: Runtime, meeting_id: int, limit: int) -> int:
         ).all()
         if not pending:
             return 0
+        clock = StageClock()
+        clock.lap("catch_up")
         analyses = state.pipeline.analyse([_item(s) for s in pending])
-        stored_at = time.perf_counter()
+        clock.restart()
         created = _store(session, meeting_id, pending, analyses, state)
-    timings = {**state.pipeline.last_timings, "store": round(time.perf_counter() - stored_at, 4)}
+    clock.lap("store")
     _save_themes(rt, meeting_id, state)
+    clock.lap("share_themes")
+    # stage order: catch-up, the pipeline's own stages, then store and share
+    timings = {"catch_up": clock.laps["catch_up"], **state.pipeline.last_timings}
+    timings.update({k: clock.laps[k] for k in ("store", "share_themes")})
     elapsed = time.perf_counter() - started
     events.publish(
         rt.redis, rt.prefix, meeting_id, "questions.created",

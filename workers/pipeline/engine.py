@@ -189,6 +189,10 @@ class StageClock:
         self.laps[stage] = round(now - self._last, 4)
         self._last = now
 
+    def restart(self) -> None:
+        """Start timing the next stage from now (time since the last lap is not counted)."""
+        self._last = time.perf_counter()
+
 
 def is_new(decision: MatchDecision) -> bool:
     """True if the question started a group of its own."""
