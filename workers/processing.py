@@ -71,6 +71,7 @@ def process_batch(rt: Runtime, meeting_id: int, limit: int) -> int:
 def _process_locked(rt: Runtime, meeting_id: int, limit: int) -> int:
     started = time.perf_counter()
     state = _state(rt, meeting_id)
+    clock = StageClock()
     with rt.db.transaction() as session:
         _catch_up(rt, session, meeting_id, state)
         pending = session.scalars(
@@ -84,7 +85,6 @@ def _process_locked(rt: Runtime, meeting_id: int, limit: int) -> int:
         ).all()
         if not pending:
             return 0
-        clock = StageClock()
         clock.lap("catch_up")
         analyses = state.pipeline.analyse([_item(s) for s in pending])
         clock.restart()
