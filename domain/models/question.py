@@ -49,6 +49,8 @@ class Question(Base):
     __table_args__ = (
         Index("ix_question_meeting_status", "meeting_id", "status"),
         Index("ix_question_meeting_hash", "meeting_id", "match_hash"),
+        # the worker's catch-up reads staff decisions newer than the last it saw
+        Index("ix_question_meeting_decided", "meeting_id", "decided_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 10:47:21.366730
+Create Date: 2026-11-23 14:54:50.158658
 """
 
 from __future__ import annotations
@@ -343,6 +343,9 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_question_decided_at"), ["decided_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_question_group_id"), ["group_id"], unique=False)
         batch_op.create_index(
+            "ix_question_meeting_decided", ["meeting_id", "decided_at"], unique=False
+        )
+        batch_op.create_index(
             "ix_question_meeting_hash", ["meeting_id", "match_hash"], unique=False
         )
         batch_op.create_index("ix_question_meeting_status", ["meeting_id", "status"], unique=False)
@@ -355,6 +358,7 @@ def downgrade() -> None:
     with op.batch_alter_table("question", schema=None) as batch_op:
         batch_op.drop_index("ix_question_meeting_status")
         batch_op.drop_index("ix_question_meeting_hash")
+        batch_op.drop_index("ix_question_meeting_decided")
         batch_op.drop_index(batch_op.f("ix_question_group_id"))
         batch_op.drop_index(batch_op.f("ix_question_decided_at"))
 
