@@ -34,11 +34,11 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from workers.pipeline.dedupe_records import GroupMembers, PlacedItem
 from workers.pipeline.embedding import Embedder
 from workers.pipeline.match_rules import (
     DEFAULT_NEAR_THRESHOLD,
@@ -70,31 +70,6 @@ __all__ = [
 ]
 
 STATE_VERSION = 1
-
-
-@dataclass
-class _Item:
-    item_id: str
-    group: str
-    text_hash: str
-    masked: str
-    location: str | None
-    decision: MatchDecision
-    theme: str | None = None
-    staff_placed: bool = False
-    split_from: str | None = None
-
-
-@dataclass
-class _Groups:
-    members: dict[str, list[str]] = field(default_factory=dict)
-    cannot_link: set[frozenset[str]] = field(default_factory=set)
-
-    def add(self, group: str, item_id: str) -> None:
-        self.members.setdefault(group, []).append(item_id)
-
-    def remove(self, group: str, item_id: str) -> None:
-        self.members[group].remove(item_id)
 
 
 def _sha256(text: str) -> str:
@@ -131,10 +106,10 @@ class DedupeIndex:
         self.scorer = scorer
         self.embedder = embedder
         self._vectors = vector_index if vector_index is not None else VectorIndex(dim)
-        self._items: dict[str, _Item] = {}
+        self._items: dict[str, PlacedItem] = {}
         self._by_hash: dict[str, str] = {}
         self._by_masked: dict[str, str] = {}
-        self._groups = _Groups()
+        self._groups = GroupMembers()
 
     # --- queries -------------------------------------------------------------------------
 
@@ -274,7 +249,7 @@ class DedupeIndex:
             decision = MatchDecision(
                 item_id, MatchKind.NEW, self._fresh_key(item_id), decision.score, None
             )
-        self._items[item_id] = _Item(
+        self._items[item_id] = PlacedItem(
             item_id, decision.group_key, text_hash, masked, location, decision, theme
         )
         self._groups.add(decision.group_key, item_id)
@@ -382,23 +357,7 @@ class DedupeIndex:
             "near_threshold": self.near_threshold,
             "neighbours": self.neighbours,
             "scorer": self.scorer.to_dict() if self.scorer else None,
-            "items": [
-                {
-                    "id": it.item_id,
-                    "group": it.group,
-                    "hash": it.text_hash,
-                    "masked": it.masked,
-                    "location": it.location,
-                    "theme": it.theme,
-                    "kind": it.decision.kind.value,
-                    "score": it.decision.score,
-                    "matched": it.decision.matched_item_id,
-                    "first_group": it.decision.group_key,
-                    "staff_placed": it.staff_placed,
-                    "split_from": it.split_from,
-                }
-                for it in self._items.values()
-            ],
+            "items": [it.to_row() for it in self._items.values()],
             "groups": {g: list(m) for g, m in self._groups.members.items()},
             "cannot_link": sorted(sorted(pair) for pair in self._groups.cannot_link),
             "vectors": self._vectors.to_bytes(),
@@ -420,20 +379,7 @@ class DedupeIndex:
             vector_index=VectorIndex.from_bytes(state["vectors"]),
         )
         for row in state["items"]:
-            decision = MatchDecision(
-                row["id"], MatchKind(row["kind"]), row["first_group"], row["score"], row["matched"]
-            )
-            item = _Item(
-                row["id"],
-                row["group"],
-                row["hash"],
-                row["masked"],
-                row["location"],
-                decision,
-                row["theme"],
-                row["staff_placed"],
-                row["split_from"],
-            )
+            item = PlacedItem.from_row(row)
             index._items[item.item_id] = item
             index._by_hash.setdefault(item.text_hash, item.item_id)
             index._by_masked.setdefault(item.masked, item.item_id)
