@@ -155,11 +155,18 @@ def stage_costs(rt: Runtime, meeting_id: int, questions: int, after: str = "0") 
 
 
 def measure_embedding_only(texts: list[str]) -> dict[str, float]:
-    """Baseline in the same run: the embedding model alone on the same texts."""
+    """Baseline in the same run: the embedding model alone on what the pipeline embeds (the
+    normalised, place-masked text of each question), in calls of 256 after one warm call."""
+    from workers.pipeline.dedupe import mask_location
     from workers.pipeline.embedding import default_embedder
+    from workers.pipeline.normalise import normalise
 
+    texts = [
+        mask_location(normalise(t).match_text, PLACES[i % len(PLACES)]) for i, t in enumerate(texts)
+    ]  # the same locations as _insert_pending gives
     n = len(texts)
     embedder = default_embedder()
+    embedder.embed(texts[:256])
     started = time.perf_counter()
     for start in range(0, n, 256):
         embedder.embed(texts[start : start + 256])

@@ -65,14 +65,12 @@ def store_submissions(
     except IntegrityError:
         return [store_submission(session, m) for m in messages]
     result: list[tuple[int, bool]] = []
-    seen: set[tuple[str, str]] = set()
     for m in messages:
         key = (m.channel, m.external_id)
-        if key in stored or key in seen:
-            result.append((stored.get(key) or fresh[key].id, False))
-        else:
-            result.append((fresh[key].id, True))
-        seen.add(key)
+        row = fresh.pop(key, None)  # only the first message with a key created its row
+        result.append((row.id, True) if row is not None else (stored[key], False))
+        if row is not None:
+            stored[key] = row.id
     return result
 
 

@@ -7,6 +7,7 @@ Each job is a thin wrapper over a service module and uses the process runtime in
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from typing import Any
 
 from rq import get_current_job
@@ -52,25 +53,22 @@ def ingest_batch(messages: list[dict[str, Any]]) -> list[int]:
             parsed.append(SubmissionMessage.from_dict(raw))
         except InvalidMessage:
             invalid += 1
-    ids: list[int] = []
     with rt.db.transaction() as session:
         known = known_meetings(session, {m.meeting_id for m in parsed})
         unknown = [m for m in parsed if m.meeting_id not in known]
         parsed = [m for m in parsed if m.meeting_id in known]
         stored = store_submissions(session, parsed) if parsed else []
+    ids = [sid for sid, _ in stored]
     if parsed:
-        ids = [sid for sid, _ in stored]
-        created = sum(1 for _, new in stored if new)
-        log.info("ingested %d submissions (%d new)", len(stored), created)
+        pairs = zip(parsed, stored, strict=True)
+        new_per_meeting = Counter(m.meeting_id for m, (_, new) in pairs if new)
+        log.info("ingested %d submissions (%d new)", len(stored), new_per_meeting.total())
         for meeting_id in dict.fromkeys(m.meeting_id for m in parsed):
-            count = sum(
-                1 for m, (_, new) in zip(parsed, stored, strict=True)
-                if new and m.meeting_id == meeting_id
-            )  # fmt: skip
-            if count:
+            if new_per_meeting[meeting_id]:
                 events.publish(
-                    rt.redis, rt.prefix, meeting_id, "submission.received", {"count": count}
-                )
+                    rt.redis, rt.prefix, meeting_id, "submission.received",
+                    {"count": new_per_meeting[meeting_id]},
+                )  # fmt: skip
             schedule_processing(meeting_id)
     if invalid:
         raise InvalidMessage(f"{invalid} of {len(messages)} messages in the batch are malformed")

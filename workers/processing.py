@@ -170,7 +170,6 @@ def _store(
     for sub, a, theme_id in zip(pending, analyses, theme_ids, strict=True):
         group = group_of[sub.id]
         group_id = made[group[1]] if isinstance(group, tuple) else group
-        group_of[sub.id] = group_id
         rows.append({
             "submission_id": sub.id,
             "meeting_id": meeting_id,
