@@ -95,3 +95,12 @@ def test_a_bad_message_keeps_its_batch_stored_and_waits_in_the_failed_registry(
     # the malformed and the stray questions are kept whole for an operator
     assert bad in job.args[0] and stray in job.args[0]
     assert _count(rt, Submission) == 5
+
+
+def test_a_stale_pipeline_guard_does_not_leave_questions_waiting(
+    rt: Runtime, meeting: Meeting, worker: Any
+) -> None:
+    # a guard naming a pipeline job that no longer exists (lost in a Redis restart)
+    rt.redis.set(f"{rt.prefix}:pipeline-queued:{meeting.id}", "process-lost-job", ex=300)
+    push_many(rt.redis, rt.prefix, [_message(meeting.id, n) for n in range(3)])
+    wait_for(lambda: _count(rt, Question) == 3, timeout=60, interval=0.25)

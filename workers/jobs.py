@@ -10,7 +10,11 @@ import logging
 from collections import Counter
 from typing import Any
 
+from redis import Redis
 from rq import get_current_job
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
+from rq.serializers import JSONSerializer
 
 from domain import events
 from domain.queue import PIPELINE_QUEUE, InvalidMessage, SubmissionMessage, queue
@@ -80,14 +84,31 @@ def ingest_batch(messages: list[dict[str, Any]]) -> list[int]:
 def schedule_processing(meeting_id: int) -> None:
     """Queue one pipeline job per meeting unless one is already waiting."""
     rt = current()
-    job_id = f"process-{meeting_id}"
+    job_id = f"process-{meeting_id}-{_token()}"
     guard = f"{rt.prefix}:pipeline-queued:{meeting_id}"
-    # The guard is cleared by the job when it starts, so work arriving during a run
-    # queues exactly one follow-up run.
-    if rt.redis.set(guard, "1", nx=True, ex=300):
-        queue(rt.redis, rt.prefix, PIPELINE_QUEUE).enqueue(
-            PROCESS_JOB, meeting_id, job_id=f"{job_id}-{_token()}", result_ttl=600
-        )
+    # The guard names the waiting job and is cleared by the job when it starts, so work
+    # arriving during a run queues exactly one follow-up run. A guard whose job is gone (lost
+    # with a Redis restart, or a worker that died) does not count: work is never left waiting.
+    if not rt.redis.set(guard, job_id, nx=True, ex=300):
+        waiting = rt.redis.get(guard)
+        if waiting is not None and _still_queued(rt.redis, _text(waiting)):
+            return
+        rt.redis.set(guard, job_id, ex=300)
+    queue(rt.redis, rt.prefix, PIPELINE_QUEUE).enqueue(
+        PROCESS_JOB, meeting_id, job_id=job_id, result_ttl=600
+    )
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def _still_queued(redis: Redis, job_id: str) -> bool:
+    try:
+        status = Job.fetch(job_id, connection=redis, serializer=JSONSerializer).get_status()
+    except NoSuchJobError:
+        return False
+    return status in (JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED)
 
 
 def process_pending(meeting_id: int) -> int:
