@@ -33,6 +33,14 @@ class Phase(StrEnum):
     LIVE = "live"
 
 
+class QuestionKind(StrEnum):
+    """What a collected item is: only questions go on to grouping by default."""
+
+    QUESTION = "question"
+    COMMENT = "comment"  # on-topic remark with no ask; staff may promote it
+    NOISE = "noise"  # greetings, emoji, "can't hear"
+
+
 class SubmissionStatus(StrEnum):
     PENDING = "pending"  # stored, not yet through the pipeline
     PROCESSED = "processed"

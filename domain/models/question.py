@@ -20,7 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from domain.db import Base, utcnow
-from domain.models.enums import QuestionStatus, str_enum
+from domain.models.enums import QuestionKind, QuestionStatus, str_enum
 from domain.models.submission import Submission
 from domain.models.theme import Theme
 
@@ -33,6 +33,8 @@ class QuestionGroup(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id", ondelete="CASCADE"))
     title: Mapped[str] = mapped_column(Text, default="")
+    # The single question the chair will ask for the whole group (written or accepted by staff).
+    composed_question: Mapped[str] = mapped_column(Text, default="")
     theme_id: Mapped[int | None] = mapped_column(ForeignKey("theme.id"), nullable=True)
     # True once staff edited the group; the worker never re-homes its members.
     staff_locked: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -65,6 +67,9 @@ class Question(Base):
     status: Mapped[QuestionStatus] = mapped_column(
         str_enum(QuestionStatus), default=QuestionStatus.NEW
     )
+    kind: Mapped[QuestionKind] = mapped_column(
+        str_enum(QuestionKind), default=QuestionKind.QUESTION
+    )
     flags: Mapped[list[str]] = mapped_column(JSON, default=list)
     flag_reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     group_id: Mapped[int | None] = mapped_column(
@@ -73,6 +78,9 @@ class Question(Base):
     theme_id: Mapped[int | None] = mapped_column(ForeignKey("theme.id"), nullable=True)
     match_kind: Mapped[str | None] = mapped_column(String(20), nullable=True)
     match_score: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # Best candidate groups when the evidence was not strong enough to join one:
+    # [{"group_id": 12, "score": 0.61}, ...], best first.
+    suggestions: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     theme_score: Mapped[float | None] = mapped_column(Float, nullable=True)
     # Set when staff moved/merged/split this question: workers never change it again.
     group_locked: Mapped[bool] = mapped_column(Boolean, default=False)

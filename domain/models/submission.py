@@ -37,6 +37,12 @@ class Submission(Base):
     reference: Mapped[str] = mapped_column(String(20), unique=True)
     raw_text: Mapped[str] = mapped_column(Text)
     author_name: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    # Social handle ("@kath_s"): personal data, never shown on public screens.
+    author_handle: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    # Link to the post or comment on its platform.
+    permalink: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    # Platform id of the post or comment this one replies to or quotes (conversation link).
+    parent_external_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
     location: Mapped[str | None] = mapped_column(String(120), nullable=True)
     contact_email: Mapped[str | None] = mapped_column(String(254), nullable=True)
     consent_publish: Mapped[bool] = mapped_column(Boolean, default=False)

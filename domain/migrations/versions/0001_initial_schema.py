@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 14:54:50.158658
+Create Date: 2026-12-01 21:51:30.760947
 """
 
 from __future__ import annotations
@@ -153,6 +153,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("meeting_id", sa.Integer(), nullable=False),
         sa.Column("title", sa.Text(), nullable=False),
+        sa.Column("composed_question", sa.Text(), nullable=False),
         sa.Column("theme_id", sa.Integer(), nullable=True),
         sa.Column("staff_locked", sa.Boolean(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
@@ -191,6 +192,9 @@ def upgrade() -> None:
         sa.Column("reference", sa.String(length=20), nullable=False),
         sa.Column("raw_text", sa.Text(), nullable=False),
         sa.Column("author_name", sa.String(length=120), nullable=True),
+        sa.Column("author_handle", sa.String(length=120), nullable=True),
+        sa.Column("permalink", sa.String(length=500), nullable=True),
+        sa.Column("parent_external_id", sa.String(length=200), nullable=True),
         sa.Column("location", sa.String(length=120), nullable=True),
         sa.Column("contact_email", sa.String(length=254), nullable=True),
         sa.Column("consent_publish", sa.Boolean(), nullable=False),
@@ -302,12 +306,26 @@ def upgrade() -> None:
             ),
             nullable=False,
         ),
+        sa.Column(
+            "kind",
+            sa.Enum(
+                "question",
+                "comment",
+                "noise",
+                name="questionkind",
+                native_enum=False,
+                create_constraint=True,
+                length=20,
+            ),
+            nullable=False,
+        ),
         sa.Column("flags", sa.JSON(), nullable=False),
         sa.Column("flag_reasons", sa.JSON(), nullable=False),
         sa.Column("group_id", sa.Integer(), nullable=True),
         sa.Column("theme_id", sa.Integer(), nullable=True),
         sa.Column("match_kind", sa.String(length=20), nullable=True),
         sa.Column("match_score", sa.Float(), nullable=True),
+        sa.Column("suggestions", sa.JSON(), nullable=False),
         sa.Column("theme_score", sa.Float(), nullable=True),
         sa.Column("group_locked", sa.Boolean(), nullable=False),
         sa.Column("theme_locked", sa.Boolean(), nullable=False),
