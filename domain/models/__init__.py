@@ -1,6 +1,12 @@
 """All tables, importable from one place (Alembic's target metadata)."""
 
-from domain.models.agenda import AgendaItem
+from domain.models.agenda import (
+    SECTION_TITLES,
+    AgendaItem,
+    AgendaItemGroup,
+    AgendaSection,
+    PublishedAgenda,
+)
 from domain.models.api_token import ApiToken
 from domain.models.audit import AuditEvent
 from domain.models.enums import (
@@ -22,7 +28,10 @@ from domain.models.theme import Theme
 from domain.models.user import StaffUser
 
 __all__ = [
+    "SECTION_TITLES",
     "AgendaItem",
+    "AgendaItemGroup",
+    "AgendaSection",
     "AgendaStatus",
     "ApiToken",
     "AuditEvent",
@@ -32,6 +41,7 @@ __all__ = [
     "MeetingStatus",
     "OutboxMessage",
     "Phase",
+    "PublishedAgenda",
     "Question",
     "QuestionGroup",
     "QuestionKind",

@@ -29,6 +29,8 @@ class Meeting(Base):
     venue: Mapped[str] = mapped_column(String(200), default="")
     watch_url: Mapped[str] = mapped_column(String(500), default="")
     hashtag: Mapped[str] = mapped_column(String(80), default="")
+    # How long the meeting runs; the agenda builder shows allotted minutes against it.
+    length_minutes: Mapped[int] = mapped_column(Integer, default=60)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-01 21:51:30.760947
+Create Date: 2026-12-01 21:54:50.359795
 """
 
 from __future__ import annotations
@@ -65,6 +65,7 @@ def upgrade() -> None:
         sa.Column("venue", sa.String(length=200), nullable=False),
         sa.Column("watch_url", sa.String(length=500), nullable=False),
         sa.Column("hashtag", sa.String(length=80), nullable=False),
+        sa.Column("length_minutes", sa.Integer(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_meeting")),
@@ -129,6 +130,57 @@ def upgrade() -> None:
         sa.UniqueConstraint("slug", name=op.f("uq_theme_slug")),
     )
     op.create_table(
+        "agenda_item",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("meeting_id", sa.Integer(), nullable=False),
+        sa.Column(
+            "section",
+            sa.Enum(
+                "introduction",
+                "public_session",
+                "holding_to_account",
+                "social_media",
+                "aob",
+                "close",
+                name="agendasection",
+                native_enum=False,
+                create_constraint=True,
+                length=30,
+            ),
+            nullable=False,
+        ),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("title", sa.String(length=200), nullable=False),
+        sa.Column("question", sa.Text(), nullable=False),
+        sa.Column("minutes", sa.Integer(), nullable=False),
+        sa.Column(
+            "status",
+            sa.Enum(
+                "planned",
+                "asked",
+                "skipped",
+                name="agendastatus",
+                native_enum=False,
+                create_constraint=True,
+                length=20,
+            ),
+            nullable=False,
+        ),
+        sa.Column("notes", sa.Text(), nullable=False),
+        sa.Column("asked_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["meeting_id"],
+            ["meeting.id"],
+            name=op.f("fk_agenda_item_meeting_id_meeting"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_agenda_item")),
+    )
+    with op.batch_alter_table("agenda_item", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_agenda_item_meeting_id"), ["meeting_id"], unique=False)
+
+    op.create_table(
         "audit_event",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
@@ -148,6 +200,31 @@ def upgrade() -> None:
     with op.batch_alter_table("audit_event", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_audit_event_at"), ["at"], unique=False)
 
+    op.create_table(
+        "published_agenda",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("meeting_id", sa.Integer(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("published_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("published_by", sa.Integer(), nullable=True),
+        sa.Column("content", sa.JSON(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["meeting_id"],
+            ["meeting.id"],
+            name=op.f("fk_published_agenda_meeting_id_meeting"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["published_by"],
+            ["staff_user.id"],
+            name=op.f("fk_published_agenda_published_by_staff_user"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_published_agenda")),
+        sa.UniqueConstraint(
+            "meeting_id", "version", name=op.f("uq_published_agenda_meeting_id_version")
+        ),
+    )
     op.create_table(
         "question_group",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -244,44 +321,31 @@ def upgrade() -> None:
         )
 
     op.create_table(
-        "agenda_item",
+        "agenda_item_group",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("meeting_id", sa.Integer(), nullable=False),
+        sa.Column("agenda_item_id", sa.Integer(), nullable=False),
         sa.Column("group_id", sa.Integer(), nullable=False),
         sa.Column("position", sa.Integer(), nullable=False),
-        sa.Column(
-            "status",
-            sa.Enum(
-                "planned",
-                "asked",
-                "skipped",
-                name="agendastatus",
-                native_enum=False,
-                create_constraint=True,
-                length=20,
-            ),
-            nullable=False,
+        sa.ForeignKeyConstraint(
+            ["agenda_item_id"],
+            ["agenda_item.id"],
+            name=op.f("fk_agenda_item_group_agenda_item_id_agenda_item"),
+            ondelete="CASCADE",
         ),
-        sa.Column("notes", sa.Text(), nullable=False),
-        sa.Column("asked_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["group_id"],
             ["question_group.id"],
-            name=op.f("fk_agenda_item_group_id_question_group"),
+            name=op.f("fk_agenda_item_group_group_id_question_group"),
             ondelete="CASCADE",
         ),
-        sa.ForeignKeyConstraint(
-            ["meeting_id"],
-            ["meeting.id"],
-            name=op.f("fk_agenda_item_meeting_id_meeting"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_agenda_item")),
-        sa.UniqueConstraint(
-            "meeting_id", "group_id", name=op.f("uq_agenda_item_meeting_id_group_id")
-        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_agenda_item_group")),
+        sa.UniqueConstraint("group_id", name=op.f("uq_agenda_item_group_group_id")),
     )
+    with op.batch_alter_table("agenda_item_group", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_agenda_item_group_agenda_item_id"), ["agenda_item_id"], unique=False
+        )
+
     op.create_table(
         "question",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -381,16 +445,24 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_question_decided_at"))
 
     op.drop_table("question")
-    op.drop_table("agenda_item")
+    with op.batch_alter_table("agenda_item_group", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_agenda_item_group_agenda_item_id"))
+
+    op.drop_table("agenda_item_group")
     with op.batch_alter_table("submission", schema=None) as batch_op:
         batch_op.drop_index("ix_submission_meeting_status")
 
     op.drop_table("submission")
     op.drop_table("question_group")
+    op.drop_table("published_agenda")
     with op.batch_alter_table("audit_event", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_audit_event_at"))
 
     op.drop_table("audit_event")
+    with op.batch_alter_table("agenda_item", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_agenda_item_meeting_id"))
+
+    op.drop_table("agenda_item")
     op.drop_table("theme")
     op.drop_table("staff_user")
     with op.batch_alter_table("outbox_message", schema=None) as batch_op:
