@@ -116,6 +116,13 @@ def _register_blueprints(app: Flask) -> None:
     for bp in (intake_bp, auth_bp, triage_bp, live_bp, decisions_bp, meeting_admin_bp):
         app.register_blueprint(bp)
 
+    from triage.agenda.public import bp as agenda_public_bp
+    from triage.agenda.views import bp as agenda_bp
+    from triage.group_views import bp as groups_bp
+
+    for bp in (agenda_bp, agenda_public_bp, groups_bp):
+        app.register_blueprint(bp)
+
     from intake.api import bp as api_bp
     from intake.event_entry import bp as intake_staff_bp
 
