@@ -8,9 +8,12 @@
   var orderUrl = script.getAttribute("data-order-url");
   var csrf = script.getAttribute("data-csrf");
 
-  // come back to the item that just moved
-  if (location.hash.indexOf("#item-") === 0) {
-    var moved = document.getElementById(location.hash.slice(1));
+  // come back to the item that just moved (by its buttons or keys: the hash; dragged: stored)
+  var focusId = sessionStorage.getItem("agenda-focus");
+  sessionStorage.removeItem("agenda-focus");
+  if (!focusId && location.hash.indexOf("#item-") === 0) { focusId = location.hash.slice(1); }
+  if (focusId) {
+    var moved = document.getElementById(focusId);
     if (moved) { moved.focus(); }
   }
 
@@ -45,7 +48,8 @@
       if (!response.ok) {
         return response.json().then(function (body) { throw new Error(body.error || "not saved"); });
       }
-      location.hash = "item-" + movedId;
+      // remembered rather than put in the URL: a hash change is a navigation of its own
+      sessionStorage.setItem("agenda-focus", "item-" + movedId);
       location.reload();
     }).catch(function (err) {
       window.alert("The new order was not saved: " + err.message);
