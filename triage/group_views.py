@@ -22,6 +22,7 @@ from domain.models.audit import record
 from domain.web.auth import roles_required, staff_required
 from domain.web.context import runtime
 from triage.agenda.read import group_line, group_suggestion, visible
+from triage.agenda.views import can_edit
 
 bp = Blueprint("triage_groups", __name__, url_prefix="/triage/meetings/<int:meeting_id>/groups")
 
@@ -65,6 +66,7 @@ def _page(meeting_id: int, group_id: int, *, draft: str | None = None, error: st
         error=error,
         placed=link.item if link else None,
         section_titles=SECTION_TITLES,
+        can_edit=can_edit(),
     )
 
 

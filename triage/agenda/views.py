@@ -21,6 +21,11 @@ bp = Blueprint("triage_agenda", __name__, url_prefix="/triage/meetings/<int:meet
 edit_required = roles_required(Role.STAFF)
 
 
+def can_edit() -> bool:
+    """Whether the signed-in user may change agendas (the chair only reads them)."""
+    return bool(current_user.is_authenticated and current_user.role in (Role.STAFF, Role.ADMIN))
+
+
 def _meeting(meeting_id: int) -> Meeting:
     mtg = runtime().db.session().get(Meeting, meeting_id)
     if mtg is None:
@@ -56,6 +61,7 @@ def _builder(meeting_id: int, *, error: str = "", draft: dict[str, Any] | None =
         visible=visible,
         error=error,
         draft=draft or {},
+        can_edit=can_edit(),
     )
 
 
