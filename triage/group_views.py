@@ -8,7 +8,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.wrappers import Response
 
-from domain import events
 from domain.models import (
     SECTION_TITLES,
     AgendaItemGroup,
@@ -21,6 +20,7 @@ from domain.models import (
 from domain.models.audit import record
 from domain.web.auth import roles_required, staff_required
 from domain.web.context import runtime
+from triage.agenda.actions import tell
 from triage.agenda.read import group_line, group_suggestion, visible
 from triage.agenda.views import can_edit
 
@@ -100,6 +100,6 @@ def compose(meeting_id: int, group_id: int) -> Response | tuple[str, int]:
         g.staff_locked = True
         record(session, "group.compose", actor_id=current_user.id, target_type="question_group",
                target_id=group_id, accepted_suggestion=accept, length=len(text))  # fmt: skip
-    events.publish(rt.redis, rt.prefix, meeting_id, "groups.updated", {"group_ids": [group_id]})
+    tell(rt, meeting_id, "groups.updated", group_ids=[group_id])
     flash("Suggested question accepted." if accept else "Question saved.")
     return redirect(url_for("triage_groups.group", meeting_id=meeting_id, group_id=group_id))

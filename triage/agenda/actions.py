@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+
+from redis.exceptions import RedisError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -19,6 +22,7 @@ from domain.runtime import Runtime
 from triage.agenda.read import digest, load_agenda, snapshot
 
 MAX_MINUTES = 600
+log = logging.getLogger(__name__)
 
 
 class AgendaError(ValueError):
@@ -89,7 +93,7 @@ def add_group(
         record(session, "agenda.add_group", actor_id=actor_id, target_type="agenda_item",
                target_id=item.id, group=group_id, section=section.value)  # fmt: skip
         item_id = item.id
-    _tell(rt, meeting_id)
+    tell(rt, meeting_id)
     return item_id
 
 
@@ -101,7 +105,7 @@ def gather(rt: Runtime, meeting_id: int, group_id: int, item_id: int, actor_id: 
         item.links.append(AgendaItemGroup(group_id=group_id, position=len(item.links)))
         record(session, "agenda.gather", actor_id=actor_id, target_type="agenda_item",
                target_id=item.id, group=group_id)  # fmt: skip
-    _tell(rt, meeting_id)
+    tell(rt, meeting_id)
 
 
 def release(rt: Runtime, meeting_id: int, item_id: int, group_id: int, actor_id: int) -> None:
@@ -119,7 +123,7 @@ def release(rt: Runtime, meeting_id: int, item_id: int, group_id: int, actor_id:
             _renumber(_section_items(session, meeting_id, item.section))
         record(session, "agenda.release", actor_id=actor_id, target_type="agenda_item",
                target_id=item_id, group=group_id, item_removed=removed)  # fmt: skip
-    _tell(rt, meeting_id)
+    tell(rt, meeting_id)
 
 
 def add_item(
@@ -142,7 +146,7 @@ def add_item(
         record(session, "agenda.add_item", actor_id=actor_id, target_type="agenda_item",
                target_id=item.id, section=section.value)  # fmt: skip
         item_id = item.id
-    _tell(rt, meeting_id)
+    tell(rt, meeting_id)
     return item_id
 
 
@@ -160,7 +164,7 @@ def update_item(
         item.title, item.question, item.minutes = title.strip(), question.strip(), minutes_
         record(session, "agenda.update", actor_id=actor_id, target_type="agenda_item",
                target_id=item.id, minutes=minutes_)  # fmt: skip
-    _tell(rt, meeting_id)
+    tell(rt, meeting_id)
 
 
 def delete_item(rt: Runtime, meeting_id: int, item_id: int, actor_id: int) -> None:
@@ -173,7 +177,7 @@ def delete_item(rt: Runtime, meeting_id: int, item_id: int, actor_id: int) -> No
         _renumber(_section_items(session, meeting_id, section))
         record(session, "agenda.delete", actor_id=actor_id, target_type="agenda_item",
                target_id=item_id)  # fmt: skip
-    _tell(rt, meeting_id)
+    tell(rt, meeting_id)
 
 
 def move(rt: Runtime, meeting_id: int, item_id: int, step: int, actor_id: int) -> None:
@@ -200,7 +204,7 @@ def move(rt: Runtime, meeting_id: int, item_id: int, step: int, actor_id: int) -
             _renumber(others)
         record(session, "agenda.move", actor_id=actor_id, target_type="agenda_item",
                target_id=item_id, step=step, section=item.section.value)  # fmt: skip
-    _tell(rt, meeting_id)
+    tell(rt, meeting_id)
 
 
 def reorder(rt: Runtime, meeting_id: int, order: dict[str, list[int]], actor_id: int) -> None:
@@ -222,7 +226,7 @@ def reorder(rt: Runtime, meeting_id: int, order: dict[str, list[int]], actor_id:
                 items[item_id].section, items[item_id].position = section, n
         record(session, "agenda.reorder", actor_id=actor_id, target_type="meeting",
                target_id=meeting_id, items=len(listed))  # fmt: skip
-    _tell(rt, meeting_id)
+    tell(rt, meeting_id)
 
 
 def set_length(rt: Runtime, meeting_id: int, length: int, actor_id: int) -> None:
@@ -260,9 +264,13 @@ def publish(rt: Runtime, meeting_id: int, seen_digest: str, actor_id: int) -> in
                                     published_by=actor_id, content=content))  # fmt: skip
         record(session, "agenda.publish", actor_id=actor_id, target_type="meeting",
                target_id=meeting_id, version=version)  # fmt: skip
-    _tell(rt, meeting_id, "agenda.published")
+    tell(rt, meeting_id, "agenda.published")
     return version
 
 
-def _tell(rt: Runtime, meeting_id: int, type_: str = "agenda.updated") -> None:
-    events.publish(rt.redis, rt.prefix, meeting_id, type_, {})
+def tell(rt: Runtime, meeting_id: int, type_: str = "agenda.updated", **data: object) -> None:
+    """Tell live views; the change is already saved, so an event bus outage only delays them."""
+    try:
+        events.publish(rt.redis, rt.prefix, meeting_id, type_, dict(data))
+    except RedisError:
+        log.warning("event bus unavailable: %s for meeting %s not sent", type_, meeting_id)
