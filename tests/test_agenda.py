@@ -219,10 +219,22 @@ def test_build_order_and_publish(
     # drag and drop sends the whole order
     order = {"public_session": [asb_item, roy_item], "holding_to_account": [occ_item],
              "social_media": [fb_item]}  # fmt: skip
+    # down through any other business to the close, and past the end there is nowhere to go
+    for _ in range(2):
+        client.post(f"{base}/items/{fb_item}/move", data={"direction": "down"})
+    assert _items(rt, meeting)[-1] == ("close", 0, fb_item)
+    end = client.post(f"{base}/items/{fb_item}/move", data={"direction": "down"})
+    assert end.status_code == 400 and "already at the end" in end.text
     assert client.post(f"{base}/order", json=order).status_code == 200
     assert [i for _, _, i in _items(rt, meeting)] == [asb_item, roy_item, occ_item, fb_item]
     stale = client.post(f"{base}/order", json={"public_session": [asb_item]})
     assert stale.status_code == 409
+
+    # a group taken out of an item waits to be placed again
+    client.post(f"{base}/items/{asb_item}/groups/{groups['show']}/release")
+    assert f'id="waiting-{groups["show"]}"' in client.get(base).text
+    client.post(f"{base}/groups/{groups['show']}/gather", data={"item_id": str(asb_item)})
+    assert f'id="waiting-{groups["show"]}"' not in client.get(base).text
 
     # minutes against the meeting's length
     client.post(f"{base}/items/{asb_item}", data={"title": "", "question": "", "minutes": "20"})
@@ -320,3 +332,23 @@ def test_chair_reads_but_cannot_change(
     with rt.db.transaction() as session:
         group = session.get(QuestionGroup, groups["asb"])
         assert group is not None and group.composed_question == ""
+
+
+def test_a_group_merged_away_blocks_publishing_until_taken_out(
+    client: FlaskClient, rt: Runtime, meeting: Meeting, staff_user: StaffUser,
+    groups: dict[str, int],
+) -> None:  # fmt: skip
+    _sign_in(client)
+    base = f"/triage/meetings/{meeting.id}/agenda"
+    client.post(f"{base}/groups/{groups['follow_up']}/add", data={"section": "public_session"})
+    client.post(f"/triage/meetings/{meeting.id}/groups/{groups['follow_up']}/compose",
+                data={"composed_question": "Why is there no follow-up?"})  # fmt: skip
+    # on the board, staff merge the group into another: the item is left with no questions
+    merged = client.post(f"/triage/meetings/{meeting.id}/groups/{groups['follow_up']}/merge",
+                         data={"into": str(groups["asb"])})  # fmt: skip
+    assert merged.status_code == 302
+    refused = client.post(f"{base}/publish", data={"seen": _seen(client, meeting)})
+    assert refused.status_code == 400 and "has no questions left" in refused.text
+    item = _items(rt, meeting)[0][2]
+    client.post(f"{base}/items/{item}/groups/{groups['follow_up']}/release")
+    assert _items(rt, meeting) == []

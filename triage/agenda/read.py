@@ -130,6 +130,11 @@ def _problems(number: str, item: AgendaItem, groups: list[QuestionGroup]) -> lis
         for g in groups
         if not g.composed_question.strip() and not item.question.strip()
     ]
+    found += [
+        f"Item {number}: “{group_label(g)[:60]}” has no questions left; take it out"
+        for g in groups
+        if not visible(g.questions)
+    ]
     if not groups and not (item.question.strip() or item.title.strip()):
         found.append(f"Item {number} is empty: give it a title or a question")
     return found
