@@ -48,6 +48,14 @@ def _clean(value: str | None) -> str | None:
     return value or None
 
 
+def _first_name(asker: Asker) -> str | None:
+    """The name as read out: platforms give full names, the notes use first names."""
+    name = _clean(asker.name)
+    if name and asker.channel in (FACEBOOK, TWITTER):
+        return name.split()[0]
+    return name
+
+
 def _key(asker: Asker, n: int) -> str:
     if _clean(asker.identity):
         return "id:" + (asker.identity or "").strip().lower()
@@ -67,7 +75,7 @@ def people(askers: Iterable[Asker]) -> list[_Person]:
             # a consented question's own name and town are the ones that may be published
             previous_advance = person.in_advance if person else True
             found[key] = _Person(
-                name=_clean(a.name), location=_clean(a.location), consent=a.consent,
+                name=_first_name(a), location=_clean(a.location), consent=a.consent,
                 channel=a.channel, event_name=_clean(a.event_name),
                 in_advance=a.in_advance and previous_advance,
             )  # fmt: skip
