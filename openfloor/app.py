@@ -111,9 +111,10 @@ def _register_blueprints(app: Flask) -> None:
     from triage.decision_views import bp as decisions_bp
     from triage.live import bp as live_bp
     from triage.meeting_admin import bp as meeting_admin_bp
+    from triage.subject_access_views import bp as rights_bp
     from triage.views import bp as triage_bp
 
-    for bp in (intake_bp, auth_bp, triage_bp, live_bp, decisions_bp, meeting_admin_bp):
+    for bp in (intake_bp, auth_bp, triage_bp, live_bp, decisions_bp, meeting_admin_bp, rights_bp):
         app.register_blueprint(bp)
 
     from triage.agenda.public import bp as agenda_public_bp

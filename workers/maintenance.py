@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, exists, select, update
+from sqlalchemy import delete, exists, select
 
+from domain.erasure import erase_submissions
 from domain.models import Meeting, MeetingStatus, OutboxMessage, Submission, SubmissionStatus
 from domain.runtime import current
 from workers.jobs import schedule_processing
@@ -43,22 +44,15 @@ def purge_outbox() -> int:
 
 
 def erase_expired() -> int:
-    """Erase names, towns and emails of meetings closed longer than the retention period."""
+    """Erase personal data of meetings closed longer than the retention period.
+
+    Names, towns, emails, social handles, links and platform ids go; the questions stay
+    (redacted), so the meeting report's figures do not change.
+    """
     rt = current()
     cutoff = datetime.now(UTC) - timedelta(days=rt.settings.retention_days)
     with rt.db.transaction() as session:
         closed = select(Meeting.id).where(
             Meeting.status == MeetingStatus.CLOSED, Meeting.closed_at < cutoff
         )
-        result = session.execute(
-            update(Submission)
-            .where(Submission.meeting_id.in_(closed), Submission.erased_at.is_(None))
-            .values(
-                author_name=None,
-                location=None,
-                contact_email=None,
-                consent_publish=False,
-                erased_at=datetime.now(UTC),
-            )
-        )
-        return int(getattr(result, "rowcount", 0) or 0)
+        return len(erase_submissions(session, Submission.meeting_id.in_(closed)))
