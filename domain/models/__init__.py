@@ -12,6 +12,7 @@ from domain.models.audit import AuditEvent
 from domain.models.enums import (
     AgendaStatus,
     Channel,
+    Coverage,
     MeetingKind,
     MeetingStatus,
     Phase,
@@ -36,6 +37,7 @@ __all__ = [
     "ApiToken",
     "AuditEvent",
     "Channel",
+    "Coverage",
     "Meeting",
     "MeetingKind",
     "MeetingStatus",

@@ -61,6 +61,15 @@ class AgendaStatus(StrEnum):
     SKIPPED = "skipped"
 
 
+class Coverage(StrEnum):
+    """How a group ended the meeting; "not covered" groups get a written answer afterwards."""
+
+    OPEN = "open"  # not yet decided (the meeting has not dealt with it)
+    ASKED = "asked"  # put to the panel on the night
+    ANSWERED_WITHIN = "answered_within"  # answered within another item
+    NOT_COVERED = "not_covered"
+
+
 class Role(StrEnum):
     ADMIN = "admin"
     STAFF = "staff"

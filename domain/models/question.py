@@ -20,7 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from domain.db import Base, utcnow
-from domain.models.enums import QuestionKind, QuestionStatus, str_enum
+from domain.models.enums import Coverage, QuestionKind, QuestionStatus, str_enum
 from domain.models.submission import Submission
 from domain.models.theme import Theme
 
@@ -35,6 +35,9 @@ class QuestionGroup(Base):
     title: Mapped[str] = mapped_column(Text, default="")
     # The single question the chair will ask for the whole group (written or accepted by staff).
     composed_question: Mapped[str] = mapped_column(Text, default="")
+    coverage: Mapped[Coverage] = mapped_column(str_enum(Coverage), default=Coverage.OPEN)
+    # When coverage was last decided (asked / answered within / not covered).
+    covered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     theme_id: Mapped[int | None] = mapped_column(ForeignKey("theme.id"), nullable=True)
     # True once staff edited the group; the worker never re-homes its members.
     staff_locked: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-01 21:54:50.359795
+Create Date: 2026-12-01 22:14:50.252352
 """
 
 from __future__ import annotations
@@ -231,6 +231,21 @@ def upgrade() -> None:
         sa.Column("meeting_id", sa.Integer(), nullable=False),
         sa.Column("title", sa.Text(), nullable=False),
         sa.Column("composed_question", sa.Text(), nullable=False),
+        sa.Column(
+            "coverage",
+            sa.Enum(
+                "open",
+                "asked",
+                "answered_within",
+                "not_covered",
+                name="coverage",
+                native_enum=False,
+                create_constraint=True,
+                length=20,
+            ),
+            nullable=False,
+        ),
+        sa.Column("covered_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("theme_id", sa.Integer(), nullable=True),
         sa.Column("staff_locked", sa.Boolean(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
