@@ -3,6 +3,7 @@
 from domain.models.agenda import AgendaItem
 from domain.models.api_token import ApiToken
 from domain.models.audit import AuditEvent
+from domain.models.collector import CollectorSettings, CollectorState
 from domain.models.enums import (
     AgendaStatus,
     Channel,
@@ -27,6 +28,8 @@ __all__ = [
     "ApiToken",
     "AuditEvent",
     "Channel",
+    "CollectorSettings",
+    "CollectorState",
     "Meeting",
     "MeetingKind",
     "MeetingStatus",
