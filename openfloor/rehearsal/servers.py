@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from types import TracebackType
 
@@ -29,6 +30,7 @@ class FakePlatforms:
     """Fake X and Graph API servers over one :class:`Platform`; a context manager."""
 
     def __init__(self, platform: Platform | None = None) -> None:
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per fake request
         self.platform = platform or Platform()
         self._x = _Served(x_app(self.platform))
         self._graph = _Served(graph_app(self.platform))
