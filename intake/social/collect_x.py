@@ -10,7 +10,7 @@ from intake.social.x import XSource, build_query
 
 SOURCE = "x"
 #: Fastest poll while live; slower when the window's remaining calls say so.
-LIVE_MIN_INTERVAL = 1.0
+LIVE_MIN_INTERVAL = 0.5
 
 
 def _source(run: Run) -> XSource:

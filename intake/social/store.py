@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -17,6 +17,8 @@ from intake import outbox
 from intake.social.items import Collected, to_message
 
 log = logging.getLogger(__name__)
+#: Seconds between health writes while polls find nothing new.
+HEALTH_EVERY = 10
 
 
 def state_row(session: Session, meeting_id: int, source: str) -> CollectorState:
@@ -74,14 +76,23 @@ def save(
             if created:
                 new_ids.append(row.id)
         state = state_row(session, meeting_id, source)
-        if checkpoint is not None:
+        if checkpoint is not None and checkpoint != state.checkpoint:
             state.checkpoint = checkpoint
         state.items_collected += len(new_ids)
-        _mark_success(state)
+        if new_ids or _stale(state):  # an empty poll writes nothing unless health needs it
+            _mark_success(state)
     if new_ids:
         outbox.relay(rt, ids=new_ids)
         log.info("meeting %s: %s collected %d new item(s)", meeting_id, source, len(new_ids))
     return len(new_ids)
+
+
+def _stale(state: CollectorState) -> bool:
+    last = state.last_success_at
+    if last is None or state.failing_since is not None or state.last_error:
+        return True
+    last = last if last.tzinfo else last.replace(tzinfo=UTC)
+    return datetime.now(UTC) - last > timedelta(seconds=HEALTH_EVERY)
 
 
 def _mark_success(state: CollectorState) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from types import TracebackType
+from typing import Any
 
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer, make_server
@@ -35,7 +36,7 @@ class FakePlatforms:
         self._x = _Served(x_app(self.platform))
         self._graph = _Served(graph_app(self.platform))
 
-    def settings(self) -> dict[str, str]:
+    def settings(self) -> dict[str, Any]:
         """Setting overrides that point the real clients at these fakes."""
         return {
             "x_api_url": self._x.url,
