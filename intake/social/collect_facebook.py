@@ -25,7 +25,7 @@ SOURCE = "facebook"
 #: Seconds re-read before the checkpoint on a catch-up (comments can land slightly out of order).
 OVERLAP = 10
 #: Promotional posts are re-polled this often while live (the stream covers only the video).
-POSTS_EVERY = 30.0
+POSTS_EVERY = 5.0
 #: Stream items are saved in small batches: one transaction and one queue job per batch.
 FLUSH_EVERY = 0.2
 _END = object()
@@ -81,22 +81,33 @@ def run_live(run: Run) -> int:
     try:
         while not run.should_stop():
             try:
-                if video:
-                    total += _stream(run, graph, video)
-                total += poll_objects(run, graph, _objects(run))  # fallback while down
+                if not video:
+                    total += poll_objects(run, graph, _objects(run))
+                    run.wait(5.0)
+                    continue
+                total += _stream(run, graph, video)
                 delay = 1.0
+                run.wait(0.2)  # reconnect at once: the catch-up poll after connecting fills the gap
             except RateLimited as exc:
                 if run.rate_limited(exc):
                     break
-                continue
             except (ServerError, PlatformError) as exc:
                 store.mark_failure(run.rt, run.meeting_id, SOURCE, str(exc))
+                total += _fallback_poll(run, graph)
+                if run.wait(delay):
+                    break
                 delay = min(delay * 2, 10.0)
-            if run.wait(delay if video else 5.0):
-                break
     finally:
         graph.close()
     return total
+
+
+def _fallback_poll(run: Run, graph: GraphSource) -> int:
+    """While the stream cannot be had, poll; a failure here is already being reported."""
+    try:
+        return poll_objects(run, graph, _objects(run))
+    except (ServerError, PlatformError, RateLimited):
+        return 0
 
 
 def _stream(run: Run, graph: GraphSource, video: str) -> int:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from rq import Worker
+from rq.job import JobStatus
 from sqlalchemy import select
 
 from domain.models import (
@@ -23,12 +24,15 @@ from domain.models import (
     QuestionKind,
     Submission,
 )
+from domain.queue import PIPELINE_QUEUE, queue
 from domain.runtime import Runtime
 from intake.social.jobs import run_collector
 from openfloor.rehearsal.platform import Item, Platform
 from openfloor.rehearsal.script import Step, broadcast
 from openfloor.rehearsal.servers import FakePlatforms
 
+#: The pipeline job (named by path: rehearsal does not import the workers).
+PROCESS_JOB = "workers.jobs.process_pending"
 VIDEO = "rehearsal-video"
 PROMO = "rehearsal-promo"
 SOURCES = ("x", "facebook")
@@ -121,6 +125,16 @@ def start_worker(rt: Runtime, log: Path) -> subprocess.Popen[bytes]:
     raise RuntimeError(f"the worker did not start (see {log})")
 
 
+def warm_pipeline(rt: Runtime, meeting_id: int) -> None:
+    """Run the meeting's pipeline once before the broadcast, as advance questions would have."""
+    job = queue(rt.redis, rt.prefix, PIPELINE_QUEUE).enqueue(PROCESS_JOB, meeting_id)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if job.get_status(refresh=True) in (JobStatus.FINISHED, JobStatus.FAILED):
+            return
+        time.sleep(0.2)
+
+
 def play(platform: Platform, steps: list[Step], collectors: Collectors) -> list[Item]:
     """Play the script in real time; returns every item posted."""
     posted: list[Item] = []
@@ -194,6 +208,7 @@ def rehearse(
     """Run the whole rehearsal and return the summary (the meeting's status is restored)."""
     meeting_id, before = prepare_meeting(rt, slug)
     worker = start_worker(rt, log)
+    warm_pipeline(rt, meeting_id)
     with FakePlatforms() as fakes:
         settings = dataclasses.replace(rt.settings, **fakes.settings(), collector_window=3600.0)
         crt = Runtime(settings=settings, redis_url=rt.redis_url)
