@@ -130,7 +130,13 @@ def cluster(input_: Any, output: Any, progress: bool | None) -> None:
 @click.option("--comments", default=200, show_default=True, help="Facebook comments to post.")
 @click.option("--posts", default=50, show_default=True, help="X posts to publish.")
 @click.option("--seconds", default=30.0, show_default=True, help="Length of the broadcast.")
-def rehearse(slug: str | None, comments: int, posts: int, seconds: float) -> None:
+@click.option(
+    "--faults/--no-faults",
+    default=True,
+    show_default=True,
+    help="Play a 429, a 5xx, a dropped stream, a deletion and a collector restart.",
+)
+def rehearse(slug: str | None, comments: int, posts: int, seconds: float, faults: bool) -> None:
     """Play a scripted broadcast on fake X and Facebook servers through the real collectors."""
     import json
 
@@ -143,7 +149,7 @@ def rehearse(slug: str | None, comments: int, posts: int, seconds: float) -> Non
     log_file = Path(settings.instance_path) / "rehearsal-worker.log"
     try:
         summary = run_rehearsal(rt, slug=slug, comments=comments, posts=posts,
-                                seconds=seconds, log=log_file)  # fmt: skip
+                                seconds=seconds, log=log_file, faults=faults)  # fmt: skip
     except LookupError as exc:
         raise click.ClickException(str(exc)) from exc
     finally:

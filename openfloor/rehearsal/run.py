@@ -203,7 +203,14 @@ def _quantile(values: list[float], q: float) -> float:
 
 
 def rehearse(
-    rt: Runtime, *, slug: str | None, comments: int, posts: int, seconds: float, log: Path
+    rt: Runtime,
+    *,
+    slug: str | None,
+    comments: int,
+    posts: int,
+    seconds: float,
+    log: Path,
+    faults: bool = True,
 ) -> dict[str, Any]:
     """Run the whole rehearsal and return the summary (the meeting's status is restored)."""
     meeting_id, before = prepare_meeting(rt, slug)
@@ -215,7 +222,9 @@ def rehearse(
         collectors = Collectors(crt, meeting_id)
         collectors.start()
         try:
-            posted = play(fakes.platform, broadcast(comments, posts, seconds), collectors)
+            posted = play(
+                fakes.platform, broadcast(comments, posts, seconds, faults=faults), collectors
+            )
             _wait_stored(rt, meeting_id, {i.id for i in posted}, timeout=timedelta(seconds=90))
         finally:
             collectors.halt()

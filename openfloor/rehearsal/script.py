@@ -38,8 +38,10 @@ class Step:
     on_post: bool = False  # a comment on the promotional post rather than the video
 
 
-def broadcast(comments: int, posts: int, seconds: float, seed: int = 9) -> list[Step]:
-    """A repeatable script of ``comments`` Facebook comments and ``posts`` X posts."""
+def broadcast(
+    comments: int, posts: int, seconds: float, *, faults: bool = True, seed: int = 9
+) -> list[Step]:
+    """A repeatable script of ``comments`` Facebook comments and ``posts`` X posts (and faults)."""
     rnd = random.Random(seed)
     steps: list[Step] = []
 
@@ -56,6 +58,8 @@ def broadcast(comments: int, posts: int, seconds: float, seed: int = 9) -> list[
         body = text(question) + " #AskThePCC"
         steps.append(Step(seconds * (n + 0.5) / max(posts, 1), "post", body,
                           rnd.choice([x for x in NAMES if x]), question))  # fmt: skip
+    if not faults:
+        return sorted(steps, key=lambda s: s.at)
     steps += [
         Step(seconds * 0.2, "x429"),
         Step(seconds * 0.3, "delete"),  # the comment before it, once collected
