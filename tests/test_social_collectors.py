@@ -6,7 +6,7 @@ import dataclasses
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -18,8 +18,9 @@ from domain.models import (
     Meeting,
     MeetingStatus,
     OutboxMessage,
+    Submission,
 )
-from domain.queue import COLLECT_QUEUE, queue
+from domain.queue import COLLECT_QUEUE, SubmissionMessage, queue
 from domain.runtime import Runtime
 from intake.social.backoff import ServerError
 from intake.social.jobs import run_collector
@@ -27,6 +28,8 @@ from openfloor.rehearsal.platform import Platform
 from openfloor.rehearsal.servers import FakePlatforms
 from openfloor.scheduler import tick
 from tests.support.processes import wait_for
+from workers.ingest import store_submission
+from workers.maintenance import erase_expired
 
 VIDEO = "424242"
 POST = "515151"
@@ -230,3 +233,26 @@ def test_the_scheduler_runs_collectors_often_while_live_and_never_once_closed(
         crt.redis.delete(key)
     tick(crt)
     assert collect.count == 0
+
+
+def test_a_collected_handle_is_stored_for_staff_and_erased_with_the_rest(
+    crt: Runtime, rt: Runtime, fakes: FakePlatforms, meeting: Meeting
+) -> None:
+    post = fakes.platform.post("#AskThePCC why so few patrols?", author_name="Kath",
+                               author_handle="kath_s")  # fmt: skip
+    assert _once(crt, meeting.id, "x") == 1
+    message = SubmissionMessage.from_dict(_outbox(crt, "twitter")[0])
+    with rt.db.transaction() as session:
+        store_submission(session, message)
+    with rt.db.transaction() as session:
+        sub = session.scalar(select(Submission).where(Submission.external_id == post.id))
+        assert sub is not None and sub.author_handle == "@kath_s" and sub.permalink
+        assert sub.public_name() is None  # never published without an opt-in
+        m = session.get(Meeting, meeting.id)
+        assert m is not None
+        m.status, m.closed_at = MeetingStatus.CLOSED, datetime.now(UTC) - timedelta(days=400)
+    assert erase_expired() == 1
+    with rt.db.transaction() as session:
+        sub = session.scalar(select(Submission).where(Submission.external_id == post.id))
+        assert sub is not None
+        assert (sub.author_name, sub.author_handle, sub.permalink) == (None, None, None)

@@ -43,7 +43,10 @@ def purge_outbox() -> int:
 
 
 def erase_expired() -> int:
-    """Erase names, towns and emails of meetings closed longer than the retention period."""
+    """Erase names, handles, towns and emails of meetings closed longer than the retention period.
+
+    A social post's link goes too: an X link carries the sender's handle.
+    """
     rt = current()
     cutoff = datetime.now(UTC) - timedelta(days=rt.settings.retention_days)
     with rt.db.transaction() as session:
@@ -55,6 +58,8 @@ def erase_expired() -> int:
             .where(Submission.meeting_id.in_(closed), Submission.erased_at.is_(None))
             .values(
                 author_name=None,
+                author_handle=None,
+                permalink=None,
                 location=None,
                 contact_email=None,
                 consent_publish=False,

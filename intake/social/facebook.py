@@ -31,7 +31,8 @@ class GraphSource:
 
     def __init__(self, access_token: str, api_url: str, stream_url: str) -> None:
         # httpx logs every request URL at INFO, and the Graph token travels in the query
-        logging.getLogger("httpx").setLevel(logging.WARNING)
+        for name in ("httpx", "httpcore"):
+            logging.getLogger(name).setLevel(logging.WARNING)
         self.token = access_token
         self.api_url = api_url.rstrip("/")
         self.stream_url = stream_url.rstrip("/")
