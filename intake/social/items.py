@@ -41,8 +41,12 @@ def to_message(meeting: Meeting, item: Collected) -> SubmissionMessage | None:
         text=text[:TEXT_LIMIT],
         received_at=item.posted_at.isoformat(),
         phase=(Phase.LIVE if live else Phase.ADVANCE).value,
-        author_name=(item.author_name or None) and item.author_name[:120],
-        author_handle=(item.author_handle or None) and item.author_handle[:120],
-        permalink=(item.permalink or None) and item.permalink[:500],
+        author_name=_cut(item.author_name, 120),
+        author_handle=_cut(item.author_handle, 120),
+        permalink=_cut(item.permalink, 500),
         parent_external_id=item.parent_external_id or None,
     )
+
+
+def _cut(value: str | None, limit: int) -> str | None:
+    return value[:limit] if value else None

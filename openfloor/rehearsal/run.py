@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import subprocess
 import sys
 import threading
@@ -109,8 +110,6 @@ def start_worker(rt: Runtime, log: Path) -> subprocess.Popen[bytes]:
         "QUEUE_PREFIX": s.queue_prefix, "INSTANCE_PATH": s.instance_path,
         "SECRET_KEY": s.secret_key, "LOG_LEVEL": "WARNING",
     }  # fmt: skip
-    import os
-
     with log.open("ab") as handle:
         proc = subprocess.Popen(
             [sys.executable, "-m", "openfloor", "worker", "--queue", "ingest", "--queue",
