@@ -97,6 +97,7 @@ def test_x_pages_keep_authors_and_links_and_a_restart_neither_misses_nor_repeats
 
     assert _once(crt, meeting.id, "x") == 251  # three pages of 100
     assert p.requests["x"] == 3
+    assert set(p.queries) == {"(#AskThePCC OR @WestMerciaPCC) -is:retweet"}
     payloads = {m["external_id"]: m for m in _outbox(crt, "twitter")}
     assert len(payloads) == 251
     assert payloads[first.id]["text"] == RTL and payloads[first.id]["author_name"] == "سارة"
@@ -140,6 +141,9 @@ def test_x_429_waits_for_the_reset_and_5xx_is_retried(
     assert limited.rate_limited_until is not None
     until = limited.rate_limited_until
     assert (until if until.tzinfo else until.replace(tzinfo=UTC)) > datetime.now(UTC)
+    asked = p.requests["x"]
+    assert _once(crt, meeting.id, "x") == 0  # open: the next run skips the limited window
+    assert p.requests["x"] == asked
 
     # live: the collector waits until x-rate-limit-reset, then carries on by itself
     _set_status(crt, meeting.id, MeetingStatus.LIVE)

@@ -70,6 +70,9 @@ def run_collector(
     run = load_run(rt, meeting_id, source, should_stop)
     if run is None or status not in (MeetingStatus.OPEN, MeetingStatus.LIVE):
         return 0
+    limited = store.limited_for(rt, meeting_id, source)
+    if limited > 0 and (status != MeetingStatus.LIVE or run.wait(limited)):
+        return 0  # still inside the platform's rate-limit window
     try:
         if status == MeetingStatus.LIVE:
             return int(module.run_live(run))

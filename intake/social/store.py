@@ -115,6 +115,16 @@ def mark_failure(
     log.warning("meeting %s: %s collector: %s", meeting_id, source, error)
 
 
+def limited_for(rt: Runtime, meeting_id: int, source: str) -> float:
+    """Seconds left of a rate limit the platform announced (0 when polling may go ahead)."""
+    with rt.db.transaction() as session:
+        until = state_row(session, meeting_id, source).rate_limited_until
+    if until is None:
+        return 0.0
+    until = until if until.tzinfo else until.replace(tzinfo=UTC)
+    return max(0.0, (until - datetime.now(UTC)).total_seconds())
+
+
 def mark_rate_limited(rt: Runtime, meeting_id: int, source: str, until: datetime) -> None:
     """A rate limit is not a failure: record when polling may resume."""
     with rt.db.transaction() as session:

@@ -43,6 +43,7 @@ def x_app(platform: Platform) -> Flask:
             window.update(start=now, used=0)
         window["used"] += 1
         reset = int(window["start"] + WINDOW_SECONDS)
+        platform.queries.append(request.args.get("query", ""))
         fault = platform.take_fault("x")
         if fault is not None:
             status, reset_in = fault

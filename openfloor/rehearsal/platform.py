@@ -33,6 +33,7 @@ class Platform:
     faults: dict[str, list[tuple[int, int]]] = field(default_factory=dict)  # api -> (status, s)
     streams: list[queue.Queue[Item | None]] = field(default_factory=list)
     requests: dict[str, int] = field(default_factory=dict)
+    queries: list[str] = field(default_factory=list)  # X search queries received
     lock: threading.Lock = field(default_factory=threading.Lock)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 

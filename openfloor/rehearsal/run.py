@@ -37,6 +37,7 @@ PROCESS_JOB = "workers.jobs.process_pending"
 VIDEO = "rehearsal-video"
 PROMO = "rehearsal-promo"
 SOURCES = ("x", "facebook")
+SETTINGS = ("enabled", "x_account", "facebook_live_video_id", "facebook_post_ids")
 
 
 class Collectors:
@@ -74,8 +75,11 @@ class Collectors:
             self.runtime.close()
 
 
-def prepare_meeting(rt: Runtime, slug: str | None) -> tuple[int, MeetingStatus]:
-    """The meeting to rehearse (a new one unless ``slug``), live, with collectors on the fakes."""
+def prepare_meeting(rt: Runtime, slug: str | None) -> tuple[int, MeetingStatus, dict[str, Any]]:
+    """The meeting to rehearse (a new one unless ``slug``), live, with collectors on the fakes.
+
+    Returns its id, its status and collector settings before, to restore afterwards.
+    """
     with rt.db.transaction() as session:
         if slug:
             meeting = session.scalar(select(Meeting).where(Meeting.slug == slug))
@@ -95,11 +99,12 @@ def prepare_meeting(rt: Runtime, slug: str | None) -> tuple[int, MeetingStatus]:
             select(CollectorSettings).where(CollectorSettings.meeting_id == meeting.id)
         )
         if settings is None:
-            settings = CollectorSettings(meeting_id=meeting.id)
+            settings = CollectorSettings(meeting_id=meeting.id, enabled=False)
             session.add(settings)
+        saved = {k: getattr(settings, k) for k in SETTINGS}
         settings.enabled, settings.x_account = True, "RehearsalPCC"
         settings.facebook_live_video_id, settings.facebook_post_ids = VIDEO, PROMO
-        return meeting.id, before
+        return meeting.id, before, saved
 
 
 def start_worker(rt: Runtime, log: Path) -> subprocess.Popen[bytes]:
@@ -212,7 +217,7 @@ def rehearse(
     faults: bool = True,
 ) -> dict[str, Any]:
     """Run the whole rehearsal and return the summary (the meeting's status is restored)."""
-    meeting_id, before = prepare_meeting(rt, slug)
+    meeting_id, before, saved = prepare_meeting(rt, slug)
     worker = start_worker(rt, log)
     warm_pipeline(rt, meeting_id)
     with FakePlatforms() as fakes:
@@ -230,8 +235,13 @@ def rehearse(
             worker.terminate()
             worker.wait(30)
             crt.close()
-    if slug:
-        with rt.db.transaction() as session:
+    with rt.db.transaction() as session:  # the scheduler must not poll the fakes' ids for real
+        row = session.scalar(
+            select(CollectorSettings).where(CollectorSettings.meeting_id == meeting_id)
+        )
+        for key, value in (saved if slug else {"enabled": False}).items():
+            setattr(row, key, value)
+        if slug:
             session.get(Meeting, meeting_id).status = before  # type: ignore[union-attr]
     return report(rt, meeting_id, posted)
 
