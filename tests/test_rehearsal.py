@@ -24,13 +24,7 @@ def test_rehearse_200_comments_50_posts_30_seconds(tmp_path: Path) -> None:
     ours = ("DATABASE_", "REDIS_", "QUEUE_", "X_", "FACEBOOK_", "GRAPH_")
     env = {k: v for k, v in os.environ.items() if not k.startswith(ours)}
     env["INSTANCE_PATH"] = str(tmp_path / "instance")
-    done = subprocess.run(
-        [sys.executable, "-m", "openfloor", "rehearse",
-         "--comments", "200", "--posts", "50", "--seconds", "30"],
-        env=env, capture_output=True, text=True, timeout=400, cwd=tmp_path,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr[-3000:]
-    summary = json.loads(done.stdout.strip().splitlines()[-1])
+    summary = _rehearse(env, tmp_path, "--comments", "200", "--posts", "50", "--seconds", "30")
     assert set(summary) == KEYS
 
     # every posted item (the deleted comment, the 429, the drop and the restart included)
@@ -77,4 +71,20 @@ def test_rehearse_200_comments_50_posts_30_seconds(tmp_path: Path) -> None:
             )
         )
         assert questions and questions <= on_board
+        slug = session.scalar(select(Meeting.slug).where(Meeting.id == meeting_id))
     engine.dispose()
+
+    # staff rehearse again on the same meeting: new items, each stored once
+    again = _rehearse(env, tmp_path, "--meeting", str(slug), "--comments", "20", "--posts", "5",
+                      "--seconds", "4", "--no-faults")  # fmt: skip
+    assert (again["posted"], again["stored"], again["stored_twice"]) == (25, 25, 0)
+
+
+def _rehearse(env: dict[str, str], cwd: Path, *args: str) -> dict[str, int]:
+    done = subprocess.run(
+        [sys.executable, "-m", "openfloor", "rehearse", *args],
+        env=env, capture_output=True, text=True, timeout=400, cwd=cwd,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    summary: dict[str, int] = json.loads(done.stdout.strip().splitlines()[-1])
+    return summary

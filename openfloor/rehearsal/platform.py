@@ -35,7 +35,11 @@ class Platform:
     requests: dict[str, int] = field(default_factory=dict)
     queries: list[str] = field(default_factory=list)  # X search queries received
     lock: threading.Lock = field(default_factory=threading.Lock)
-    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    # ids grow across runs too (from the clock), so a rehearsal repeated on the same database
+    # posts new items rather than ones it already stored
+    _ids: itertools.count[int] = field(
+        default_factory=lambda: itertools.count(int(time.time() * 1000))
+    )
 
     def post(
         self,
@@ -49,7 +53,7 @@ class Platform:
         """Publish a post (no ``object_id``) or a comment on ``object_id``."""
         with self.lock:
             n = next(self._ids)
-            item_id = f"{object_id}_{1000 + n}" if object_id else str(1_800_000_000_000_000 + n)
+            item_id = f"{object_id}_{n}" if object_id else str(1_800_000_000_000_000 + n)
             item = Item(item_id, text, author_name, author_handle, datetime.now(UTC),
                         time.time(), object_id, parent_id)  # fmt: skip
             self.items.append(item)
