@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,7 +28,7 @@ from intake.social.jobs import run_collector
 from openfloor.rehearsal.platform import Platform
 from openfloor.rehearsal.servers import FakePlatforms
 from openfloor.scheduler import tick
-from tests.support.processes import wait_for
+from tests.support.processes import start_openfloor, stop, wait_for
 from workers.ingest import store_submission
 from workers.maintenance import erase_expired
 
@@ -260,3 +261,27 @@ def test_a_collected_handle_is_stored_for_staff_and_erased_with_the_rest(
         sub = session.scalar(select(Submission).where(Submission.external_id == post.id))
         assert sub is not None
         assert (sub.author_name, sub.author_handle, sub.permalink) == (None, None, None)
+
+
+def test_a_collect_worker_runs_the_scheduled_jobs(
+    crt: Runtime,
+    fakes: FakePlatforms,
+    meeting: Meeting,
+    settings: dict[str, Any],
+    tmp_path: Path,
+) -> None:
+    p = fakes.platform
+    p.post("#AskThePCC what about rural patrols?", author_name="A", author_handle="a")
+    p.post("Is anyone answering 101 tonight?", object_id=VIDEO)
+    proc = start_openfloor(
+        ["worker", "--queue", COLLECT_QUEUE], {**settings, **fakes.settings()},
+        tmp_path / "collector.log",
+    )  # fmt: skip
+    try:
+        tick(crt)  # the scheduler's round: one collect job per source for the open meeting
+        wait_for(lambda: len(_outbox(crt, "twitter")) + len(_outbox(crt, "facebook")) == 2,
+                 timeout=60)  # fmt: skip
+    finally:
+        stop(proc)
+    assert _state(crt, meeting.id, "x").items_collected == 1
+    assert _state(crt, meeting.id, "facebook").items_collected == 1
