@@ -101,7 +101,10 @@ def check(
     min_fill_seconds: float,
     now: float | None = None,
 ) -> Verdict:
-    """Run the traps on a send. Reasons: ``honeypot``, ``token`` (missing/forged/too old), ``too-fast``."""
+    """Run the traps on a send.
+
+    Reasons: ``honeypot``, ``token`` (missing, forged or too old), ``too-fast``.
+    """
     if posted.get(HONEYPOT_FIELD, ""):
         return Verdict("honeypot")
     if token is None:
