@@ -130,6 +130,6 @@ def claim(redis: Redis, prefix: str, token: FormToken, question_key: str) -> Ver
         first = redis.get(key)
     except RedisError:
         return Verdict()
-    if first is None or first.decode() == question_key:
+    if first is None or (first.decode() if isinstance(first, bytes) else first) == question_key:
         return Verdict()
     return Verdict("reused")
