@@ -27,6 +27,7 @@ from intake import antispam
 from openfloor.cli import create_user
 from tests.conftest import STAFF_EMAIL, STAFF_PASSWORD
 from tests.support.forms import forms
+from triage import live
 
 BOARD = "/triage/meetings"
 sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -136,6 +137,28 @@ def test_a_new_password_or_deactivation_ends_every_session(
     assert not signed_in(client)
     refused = sign_in(client, "a brand new passphrase")
     assert refused.status_code == 200 and "not right" in refused.text
+
+
+@sqlite_only
+def test_signing_out_ends_an_open_event_stream(
+    client: FlaskClient, staff_user: StaffUser, meeting: Meeting, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(live, "HEARTBEAT_MS", 200)
+    assert sign_in(client).status_code == 302
+    copied = copy_of_cookie(client)
+    stream = copied.get(f"/triage/meetings/{meeting.id}/events", buffered=False)
+    assert stream.status_code == 200
+    chunks = iter(stream.response)
+    assert b"retry" in next(chunks)
+    assert b"keep-alive" in next(chunks)  # open, and still open after a heartbeat
+    client.post("/triage/logout")
+    deadline = time.monotonic() + 10
+    tail = b""
+    for chunk in chunks:  # ends by itself: the generator returns
+        tail += chunk
+        assert time.monotonic() < deadline
+    assert tail.endswith(b": signed out\n\n")
+    stream.close()
 
 
 @sqlite_only

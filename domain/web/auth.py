@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 from flask import abort, session
 from flask_login import current_user, login_required
+from sqlalchemy import select
 
 from domain.models import Role, StaffUser
 from domain.web.context import runtime
@@ -60,6 +61,18 @@ def _load_user(session_id: str) -> StaffUser | None:
     if user is None or not user.active or version != str(user.session_version):
         return None
     return user
+
+
+def session_still_valid(user_id: int, version: int) -> bool:
+    """For long requests (event streams): has this session been ended since it began?"""
+    if not _session_current(time.time()):
+        return False
+    db = runtime().db
+    with db.transaction() as s:
+        row = s.execute(
+            select(StaffUser.session_version, StaffUser.active).where(StaffUser.id == user_id)
+        ).first()
+    return row is not None and row.active and row.session_version == version
 
 
 def roles_required(*roles: Role) -> Callable[[F], F]:
