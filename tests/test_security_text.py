@@ -32,8 +32,11 @@ from tests.conftest import STAFF_EMAIL, STAFF_PASSWORD
 from tests.support.forms import submit_question
 from workers import processing
 from workers.ingest import store_submission
+from workers.pipeline.dedupe import DedupeIndex, MatchKind
+from workers.pipeline.embedding import default_embedder
+from workers.pipeline.normalise import normalise
 
-RLO = "\u202e"  # right-to-left override: "Shif\u202elanoisiv" reads as "Shifvisional"
+RLO = "\u202e"  # right-to-left override: shows the text after it reversed
 INVISIBLE = ["\u202e", "\u202a", "\u2066", "\u200e", "\u200b", "\u2060", "\ufeff", "\u00ad"]
 _addresses = itertools.count(1)
 
@@ -250,3 +253,16 @@ def test_the_form_the_api_and_imports_refuse_invisible_questions(
     problems = [m for r in sheet.invalid_rows for m in r.messages()]
     assert "Row 2: question is empty" in problems
     assert "Row 4: question has no letters or numbers" in problems
+
+
+def test_questions_with_nothing_to_match_are_never_exact_duplicates() -> None:
+    # Stored before intake refused them (or from a channel without a form): the zero-width
+    # question and the emoji-only one were grouped as "exact" duplicates of each other.
+    index = DedupeIndex(embedder=default_embedder())
+    decisions = [
+        index.place(str(n), normalise(text).match_text, text_hash=normalise(text).hash)
+        for n, text in enumerate(NOT_A_QUESTION.values())
+    ]
+    assert [d.kind for d in decisions] == [MatchKind.NEW] * len(NOT_A_QUESTION)
+    same = [index.place(f"q{n}", "why is the station shut") for n in range(2)]
+    assert [d.kind for d in same] == [MatchKind.NEW, MatchKind.EXACT]
