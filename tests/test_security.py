@@ -212,10 +212,13 @@ def test_an_unknown_email_costs_as_long_to_refuse_as_a_known_one(
 ) -> None:
     # Not a speed target: the refusal must cost one password hash either way (an unknown
     # email used to be answered ~10 times faster, which told whether an account exists).
+    # Interleaved, so a busy machine slows both kinds alike; below the account lockout.
     client.post("/triage/login", data={"email": "warm@example.org", "password": "x"})
-    known = [_refusal_seconds(client, STAFF_EMAIL) for _ in range(3)]
-    unknown = [_refusal_seconds(client, f"nobody{n}@example.org") for n in range(3)]
-    assert statistics.median(unknown) > 0.5 * statistics.median(known)
+    known, unknown = [], []
+    for n in range(4):
+        known.append(_refusal_seconds(client, STAFF_EMAIL))
+        unknown.append(_refusal_seconds(client, f"nobody{n}@example.org"))
+    assert statistics.median(unknown) > 0.4 * statistics.median(known)
 
 
 @sqlite_only
