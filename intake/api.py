@@ -325,7 +325,8 @@ def _received_at(value: str | None, errors: dict[str, str]) -> datetime | None:
         try:
             return moment.astimezone(UTC)
         except OverflowError:  # 0001-01-01T00:00:00+01:00 is before the first UTC moment
-            pass
+            errors["received_at"] = "Must be a date and time between the years 1 and 9999 in UTC"
+            return None
     errors["received_at"] = (
         "Must be a date and time with a time zone, like 2025-08-14T10:30:00+01:00"
     )
