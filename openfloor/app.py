@@ -15,6 +15,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from domain.runtime import Runtime
 from domain.settings import Settings, load_settings
 from domain.web.extensions import csrf, limiter, login_manager
+from domain.web.params import IdConverter
 from openfloor.embedded import ensure_embedded_redis
 
 CSP = {
@@ -45,6 +46,7 @@ def create_app(
     """
     settings = load_settings(environ, config)
     app = Flask(__name__, instance_path=None)
+    app.url_map.converters["int"] = IdConverter  # ids too big for the database: 404, not 500
     app.config.update(
         SECRET_KEY=settings.secret_key,
         TESTING=settings.testing,

@@ -63,13 +63,16 @@ def create_user(email: str, name: str, role: str, password: str | None) -> None:
     if len(password) < 10:
         raise click.ClickException("use a password of at least 10 characters")
     rt = _runtime()
-    with rt.db.transaction() as session:
-        user = session.scalar(select(StaffUser).where(StaffUser.email == email.lower()))
-        if user is None:
-            user = StaffUser(email=email.lower(), display_name=name or email, role=Role(role))
-            session.add(user)
-        user.role = Role(role)
-        user.set_password(password)
+    try:
+        with rt.db.transaction() as session:
+            user = session.scalar(select(StaffUser).where(StaffUser.email == email.lower()))
+            if user is None:
+                user = StaffUser(email=email.lower(), display_name=name or email, role=Role(role))
+                session.add(user)
+            user.role = Role(role)
+            user.set_password(password)  # a new password ends the account's sessions
+    finally:
+        rt.close()
     click.echo(f"staff user {email} ({role}) ready")
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -9,22 +11,27 @@ from werkzeug.wrappers import Response
 from domain.models import QuestionStatus
 from domain.web.auth import staff_required
 from domain.web.context import runtime
+from domain.web.params import parse_id
 from triage import decisions
+
+ANCHOR = re.compile(r"#[A-Za-z][A-Za-z0-9_-]{0,63}")
 
 bp = Blueprint("triage_decisions", __name__, url_prefix="/triage/meetings/<int:meeting_id>")
 
 
 def _int(name: str) -> int:
-    raw = request.form.get(name, "")
-    if not raw.isdigit():
-        abort(400, f"{name} is required")
-    return int(raw)
+    value = parse_id(request.form.get(name))
+    if value is None:
+        abort(400, f"{name} must be the number of one of this meeting's records")
+    return value
 
 
 def _back(meeting_id: int) -> Response:
-    return redirect(
-        url_for("triage.meeting", meeting_id=meeting_id) + request.form.get("anchor", "")
-    )
+    # Only a plain fragment: anything else (a CR/LF, a URL) would go into the Location header.
+    anchor = request.form.get("anchor", "")
+    if not ANCHOR.fullmatch(anchor):
+        anchor = ""
+    return redirect(url_for("triage.meeting", meeting_id=meeting_id) + anchor)
 
 
 @bp.errorhandler(decisions.DecisionError)
