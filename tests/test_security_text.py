@@ -196,8 +196,9 @@ def test_xlsx_export_has_no_formulas() -> None:
     cells = [cell for row in sheet.iter_rows() for cell in row if cell.value is not None]
     assert cells and all(cell.data_type in ("s", "n") for cell in cells)
     values = [row[0].value for row in sheet.iter_rows(min_row=2)]
-    # (XML keeps no carriage returns: the one in "\r=1+1" comes back as a newline)
-    assert values[: len(DANGEROUS)] == ["'" + t.replace("\r", "\n") for t in DANGEROUS]
+    # (whether the carriage return in "\r=1+1" survives the XML depends on lxml being there)
+    read_back = [str(v).replace("\r", "\n") for v in values[: len(DANGEROUS)]]
+    assert read_back == ["'" + t.replace("\r", "\n") for t in DANGEROUS]
     assert values[-1] == "Controlcharactersare dropped"
 
 
