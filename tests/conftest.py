@@ -26,6 +26,8 @@ from tests.support.servers import (
 
 STAFF_EMAIL = "officer@example.org"
 STAFF_PASSWORD = "correct horse battery"
+ADMIN_EMAIL = "admin@example.org"
+CHAIR_EMAIL = "chair@example.org"
 
 
 @pytest.fixture(scope="session")
@@ -129,6 +131,27 @@ def staff_user(rt: Runtime) -> StaffUser:
         user.set_password(STAFF_PASSWORD)
         session.add(user)
     return user
+
+
+def add_user(rt: Runtime, email: str, role: Role, password: str = STAFF_PASSWORD) -> StaffUser:
+    """Create a staff account with ``role``."""
+    with rt.db.transaction() as session:
+        user = StaffUser(email=email, display_name=role.value.capitalize(), role=role)
+        user.set_password(password)
+        session.add(user)
+    return user
+
+
+@pytest.fixture
+def admin_user(rt: Runtime) -> StaffUser:
+    """An admin (manages users and meetings, reads the audit log)."""
+    return add_user(rt, ADMIN_EMAIL, Role.ADMIN)
+
+
+@pytest.fixture
+def chair_user(rt: Runtime) -> StaffUser:
+    """The meeting's chair (reads everything, changes nothing)."""
+    return add_user(rt, CHAIR_EMAIL, Role.CHAIR)
 
 
 @pytest.fixture

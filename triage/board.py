@@ -1,71 +1,307 @@
-"""Read models for the staff board: groups with their questions, the moderation queue."""
+"""Read model of the staff board: compact group cards, filters, and the moderation queue.
+
+Built from plain column rows (no ORM objects), so a meeting of thousands of questions loads in
+one query per table.
+"""
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
-from domain.models import Question, QuestionGroup, QuestionStatus, Theme
+from domain.models import (
+    AgendaItem,
+    Question,
+    QuestionGroup,
+    QuestionStatus,
+    Submission,
+    Theme,
+)
+from triage.card_text import clearest, people_line
+
+CHANNEL_LABELS = {
+    "web": "Web form",
+    "email": "Email",
+    "event": "Cards at events",
+    "api": "Partner systems",
+    "twitter": "X (Twitter)",
+    "facebook": "Facebook",
+}
+STATUS_FILTERS = {
+    "to-compose": "Needs a composed question",
+    "composed": "Composed",
+    "on-agenda": "On the agenda",
+}
 
 
 @dataclass
-class GroupView:
-    """One group as staff see it: the questions, who asked, and the theme."""
+class Member:
+    """One question inside a card."""
 
-    group: QuestionGroup | None
-    questions: list[Question] = field(default_factory=list)
+    id: int
+    group_id: int | None
+    text: str
+    status: QuestionStatus
+    theme_id: int | None
+    channel: str
+    phase: str
+    event_name: str | None
+    match_kind: str | None
+    placed_by_staff: bool
+    asker: str | None
+    location: str | None
+    flag_reasons: list[dict[str, Any]]
+    suggestions: list[dict[str, Any]]
+    # Same name/town/handle/email = same person (never shown; only to list people once).
+    person: tuple[str, ...] | None = None
+
+
+@dataclass
+class Card:
+    """A group as a compact card: the question to ask, count, channels, places and theme."""
+
+    group_id: int | None
+    composed: str
+    theme_id: int | None
+    theme_label: str
+    on_agenda: bool
+    members: list[Member] = field(default_factory=list)
 
     @property
-    def askers(self) -> list[str]:
-        """'Kath from Shifnal'-style names of those who agreed to be named."""
-        names = [q.submission.public_name() for q in self.questions]
-        return [n for n in names if n]
+    def key(self) -> str:
+        """Element id: ``g12``, or ``q34`` for a question not in any group."""
+        return f"g{self.group_id}" if self.group_id is not None else f"q{self.members[0].id}"
+
+    @property
+    def question(self) -> str:
+        """The composed question, else the clearest member's redacted text."""
+        return self.composed or clearest([m.text for m in self.members])
+
+    @property
+    def askers(self) -> str:
+        """Who asked, each person once: 'Kath from Shifnal, Alex from Ludlow and 2 others'."""
+        seen: set[tuple[str, ...]] = set()
+        askers: list[str | None] = []
+        for m in self.members:
+            if m.person is not None:
+                if m.person in seen:
+                    continue
+                seen.add(m.person)
+            askers.append(m.asker)
+        return people_line(askers)
 
     @property
     def places(self) -> list[str]:
         """Distinct towns, in order (kept even when the question is the same)."""
-        seen: dict[str, None] = {}
-        for q in self.questions:
-            if q.submission.location:
-                seen.setdefault(q.submission.location, None)
-        return list(seen)
+        return list(dict.fromkeys(m.location for m in self.members if m.location))
+
+    @property
+    def channels(self) -> list[str]:
+        """Distinct channels, an event card naming its event."""
+        return list(
+            dict.fromkeys(
+                f"{m.channel} ({m.event_name})" if m.event_name else m.channel for m in self.members
+            )
+        )
+
+    @property
+    def phases(self) -> set[str]:
+        """Advance and/or live."""
+        return {m.phase for m in self.members}
+
+    @property
+    def status(self) -> str:
+        """The status filter value of the card."""
+        if self.on_agenda:
+            return "on-agenda"
+        return "composed" if self.composed else "to-compose"
 
 
-def load_board(session: Session, meeting_id: int) -> tuple[list[GroupView], list[Question]]:
-    """Groups (largest first) and the moderation queue of flagged questions."""
-    questions = session.scalars(
-        select(Question)
-        .options(joinedload(Question.submission), joinedload(Question.theme))
-        .where(Question.meeting_id == meeting_id)
-        .order_by(Question.id)
-    ).all()
+@dataclass
+class Board:
+    """Everything the board page shows."""
+
+    cards: list[Card]
+    flagged: list[Member]
+    total_cards: int
+    total_questions: int
+    themes: dict[int, str]
+    channels: list[str]
+
+    @property
+    def channel_options(self) -> list[tuple[str, str]]:
+        """(value, label) of the channels this meeting's questions came through."""
+        return [(c, CHANNEL_LABELS.get(c, c)) for c in self.channels]
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What staff chose in the filter panel (empty = everything)."""
+
+    themes: frozenset[int] = frozenset()
+    channels: frozenset[str] = frozenset()
+    phases: frozenset[str] = frozenset()
+    statuses: frozenset[str] = frozenset()
+
+    @classmethod
+    def from_args(cls, args: Mapping[str, Any]) -> Filters:
+        """Read ``?theme=3&channel=web&phase=live&status=composed`` (each may repeat)."""
+
+        def many(name: str) -> list[str]:
+            getlist = getattr(args, "getlist", None)
+            return list(getlist(name)) if getlist else list(args.get(name, []))
+
+        return cls(
+            themes=frozenset(int(v) for v in many("theme") if v.isdigit()),
+            channels=frozenset(many("channel")),
+            phases=frozenset(many("phase")),
+            statuses=frozenset(v for v in many("status") if v in STATUS_FILTERS),
+        )
+
+    @property
+    def active(self) -> bool:
+        """True if anything is filtered out."""
+        return bool(self.themes or self.channels or self.phases or self.statuses)
+
+    def keeps(self, card: Card) -> bool:
+        """True if ``card`` passes every chosen filter."""
+        if self.themes and card.theme_id not in self.themes:
+            return False
+        if self.channels and not self.channels & {m.channel for m in card.members}:
+            return False
+        if self.phases and not self.phases & card.phases:
+            return False
+        return not self.statuses or card.status in self.statuses
+
+
+_COLUMNS = (
+    Question.id,
+    Question.group_id,
+    Question.redacted_text,
+    Question.status,
+    Question.theme_id,
+    Question.match_kind,
+    Question.group_locked,
+    Question.flag_reasons,
+    Question.suggestions,
+    Submission.channel,
+    Submission.phase,
+    Submission.event_name,
+    Submission.author_name,
+    Submission.location,
+    Submission.consent_publish,
+    Submission.author_handle,
+    Submission.contact_email,
+)
+
+
+def _member(row: Any) -> Member:
+    name, place = row.author_name, row.location
+    asker = None
+    if row.consent_publish and (name or place):
+        asker = f"{name} from {place}" if name and place else name or f"someone from {place}"
+    return Member(
+        id=row.id,
+        group_id=row.group_id,
+        text=row.redacted_text,
+        status=row.status,
+        theme_id=row.theme_id,
+        channel=row.channel.value,
+        phase=row.phase.value,
+        event_name=row.event_name,
+        match_kind=row.match_kind,
+        placed_by_staff=row.group_locked,
+        asker=asker,
+        location=place,
+        flag_reasons=row.flag_reasons or [],
+        suggestions=row.suggestions or [],
+        person=_person(row),
+    )
+
+
+def _person(row: Any) -> tuple[str, ...] | None:
+    parts = (row.author_name, row.location, row.author_handle, row.contact_email)
+    if not any(parts):
+        return None
+    return tuple((p or "").strip().lower() for p in parts)
+
+
+def load_board(session: Session, meeting_id: int, filters: Filters | None = None) -> Board:
+    """Cards (largest first) passing ``filters``, and the moderation queue."""
+    filters = filters or Filters()
+    themes = theme_labels(session)
     groups = {
-        g.id: g
-        for g in session.scalars(
-            select(QuestionGroup)
-            .options(joinedload(QuestionGroup.theme))
-            .where(QuestionGroup.meeting_id == meeting_id)
+        row.id: row
+        for row in session.execute(
+            select(QuestionGroup.id, QuestionGroup.composed_question, QuestionGroup.theme_id).where(
+                QuestionGroup.meeting_id == meeting_id
+            )
         )
     }
-    views: dict[int | None, GroupView] = {}
-    flagged: list[Question] = []
-    for q in questions:
-        if q.status == QuestionStatus.FLAGGED:
-            flagged.append(q)
+    on_agenda = set(
+        session.scalars(select(AgendaItem.group_id).where(AgendaItem.meeting_id == meeting_id))
+    )
+    rows = session.execute(
+        select(*_COLUMNS)
+        .join(Submission, Submission.id == Question.submission_id)
+        .where(Question.meeting_id == meeting_id, Question.status != QuestionStatus.REJECTED)
+        .order_by(Question.id)
+    )
+    cards: dict[Any, Card] = {}
+    flagged: list[Member] = []
+    for row in rows:
+        member = _member(row)
+        if member.status == QuestionStatus.FLAGGED:
+            flagged.append(member)
             continue
-        if q.status == QuestionStatus.REJECTED:
-            continue
-        key = q.group_id
-        view = views.get(key)
-        if view is None:
-            view = views[key] = GroupView(group=groups.get(key) if key is not None else None)
-        view.questions.append(q)
-    ordered = sorted(views.values(), key=lambda v: (-len(v.questions), v.questions[0].id))
-    return ordered, flagged
+        key = member.group_id if member.group_id is not None else f"q{member.id}"
+        card = cards.get(key)
+        if card is None:
+            group = groups.get(member.group_id) if member.group_id is not None else None
+            card = cards[key] = Card(
+                group_id=member.group_id,
+                composed=(group.composed_question or "").strip() if group else "",
+                theme_id=group.theme_id if group else None,
+                theme_label="",
+                on_agenda=member.group_id in on_agenda,
+            )
+        card.members.append(member)
+    for card in cards.values():
+        if card.theme_id is None:
+            card.theme_id = _most_common(m.theme_id for m in card.members)
+        card.theme_label = themes.get(card.theme_id, "") if card.theme_id else ""
+    ordered = sorted(cards.values(), key=lambda c: (-len(c.members), c.members[0].id))
+    shown = [c for c in ordered if filters.keeps(c)]
+    return Board(
+        cards=shown,
+        flagged=flagged,
+        total_cards=len(ordered),
+        total_questions=sum(len(c.members) for c in ordered) + len(flagged),
+        themes=themes,
+        channels=sorted({m.channel for c in ordered for m in c.members}),
+    )
 
 
-def active_themes(session: Session) -> list[Theme]:
-    """Themes staff can choose from, by label."""
-    return list(session.scalars(select(Theme).where(Theme.active).order_by(Theme.label)))
+def _most_common(values: Iterable[int | None]) -> int | None:
+    counts = Counter(v for v in values if v is not None)
+    return counts.most_common(1)[0][0] if counts else None
+
+
+def theme_labels(session: Session) -> dict[int, str]:
+    """Active themes by id, in label order."""
+    return dict(
+        session.execute(
+            select(Theme.id, Theme.label).where(Theme.active).order_by(Theme.label)
+        ).all()
+    )
+
+
+def group_choices(session: Session, meeting_id: int, exclude: int | None) -> list[Card]:
+    """Cards a question or group can go to, named by their question (composed or clearest)."""
+    board = load_board(session, meeting_id)
+    return [c for c in board.cards if c.group_id is not None and c.group_id != exclude]
