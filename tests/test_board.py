@@ -1,4 +1,4 @@
-"""The staff board over HTTP: cards, filters, move/merge targets, undo, sign-in banner, chair view."""
+"""The staff board over HTTP: cards, filters, move targets, undo, sign-in banner, chair view."""
 
 from __future__ import annotations
 

@@ -71,7 +71,7 @@ def _url(app: Flask, rule: Rule, values: dict[str, Any]) -> str:
     args = {}
     for name in rule.arguments:
         if name not in values:
-            converter = rule._converters[name]  # noqa: SLF001  (werkzeug keeps them here)
+            converter = rule._converters[name]  # werkzeug keeps the converters here
             values = {**values, name: 1 if "Integer" in type(converter).__name__ else "x"}
         args[name] = values[name]
     with app.test_request_context():
