@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
-from itertools import count
 
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -18,63 +16,15 @@ from domain.models import (
     QuestionGroup,
     QuestionStatus,
     StaffUser,
-    Submission,
-    Theme,
 )
 from domain.runtime import Runtime
 from tests.conftest import CHAIR_EMAIL, STAFF_EMAIL, STAFF_PASSWORD
-
-_ids = count(1)
+from tests.support.board import add_group, add_question, add_theme
 
 
 def _sign_in(client: FlaskClient, email: str = STAFF_EMAIL) -> None:
     response = client.post("/triage/login", data={"email": email, "password": STAFF_PASSWORD})
     assert response.status_code == 302
-
-
-def _theme(rt: Runtime, label: str) -> int:
-    with rt.db.transaction() as session:
-        theme = Theme(slug=f"t-{next(_ids)}", label=label)
-        session.add(theme)
-        session.flush()
-        return theme.id
-
-
-def _group(rt: Runtime, meeting: Meeting, composed: str = "", theme_id: int | None = None) -> int:
-    with rt.db.transaction() as session:
-        group = QuestionGroup(meeting_id=meeting.id, composed_question=composed, theme_id=theme_id)
-        session.add(group)
-        session.flush()
-        return group.id
-
-
-def _ask(
-    rt: Runtime,
-    meeting: Meeting,
-    group_id: int | None,
-    text: str,
-    *,
-    name: str | None = None,
-    town: str | None = None,
-    consent: bool = True,
-    channel: Channel = Channel.WEB,
-    phase: Phase = Phase.ADVANCE,
-    status: QuestionStatus = QuestionStatus.NEW,
-    theme_id: int | None = None,
-) -> int:
-    n = next(_ids)
-    with rt.db.transaction() as session:
-        sub = Submission(meeting_id=meeting.id, channel=channel, external_id=f"b-{n}",
-                         reference=f"Q-BRD-{n:04d}", raw_text=text, author_name=name,
-                         location=town, consent_publish=consent, phase=phase,
-                         received_at=datetime.now(UTC))  # fmt: skip
-        session.add(sub)
-        session.flush()
-        q = Question(submission_id=sub.id, meeting_id=meeting.id, text=text, redacted_text=text,
-                     group_id=group_id, status=status, theme_id=theme_id)  # fmt: skip
-        session.add(q)
-        session.flush()
-        return q.id
 
 
 def _card(page: str, group_id: int) -> str:
@@ -92,15 +42,17 @@ def _undo_url(page: str) -> str:
 def test_cards_show_the_question_to_ask_and_each_person_once(
     client: FlaskClient, rt: Runtime, meeting: Meeting, staff_user: StaffUser
 ) -> None:
-    roads = _theme(rt, "Road safety and speeding")
-    speeding = _group(rt, meeting, theme_id=roads)
+    roads = add_theme(rt, "Road safety and speeding")
+    speeding = add_group(rt, meeting, theme_id=roads)
     for _ in range(3):  # the same person asking three times
-        _ask(rt, meeting, speeding, "speeding!!! #A49 http://x.example", name="Alex", town="Ludlow")
+        add_question(
+            rt, meeting, speeding, "speeding!!! #A49 http://x.example", name="Alex", town="Ludlow"
+        )
     clear = "What is being done about speeding through Ludlow town centre?"
-    _ask(rt, meeting, speeding, clear, name="Sue", town="Redditch", channel=Channel.EMAIL)
-    _ask(rt, meeting, speeding, "Speeding on the A49 again", name="Roy", consent=False)
-    composed = _group(rt, meeting, composed="How will you tackle rural burglary?")
-    _ask(rt, meeting, composed, "burglaries near Clun", town="Clun")
+    add_question(rt, meeting, speeding, clear, name="Sue", town="Redditch", channel=Channel.EMAIL)
+    add_question(rt, meeting, speeding, "Speeding on the A49 again", name="Roy", consent=False)
+    composed = add_group(rt, meeting, composed="How will you tackle rural burglary?")
+    add_question(rt, meeting, composed, "burglaries near Clun", town="Clun")
 
     _sign_in(client)
     page = client.get(f"/triage/meetings/{meeting.id}").get_data(as_text=True)
@@ -122,11 +74,11 @@ def test_cards_show_the_question_to_ask_and_each_person_once(
 def test_filters_by_theme_channel_phase_and_status(
     client: FlaskClient, rt: Runtime, meeting: Meeting, staff_user: StaffUser
 ) -> None:
-    roads, asb = _theme(rt, "Road safety"), _theme(rt, "Anti-social behaviour")
-    a = _group(rt, meeting, theme_id=roads)
-    _ask(rt, meeting, a, "Speeding in Wem?", channel=Channel.EVENT)
-    b = _group(rt, meeting, theme_id=asb, composed="What about youths in Shifnal?")
-    _ask(rt, meeting, b, "Youths in Shifnal", phase=Phase.LIVE, channel=Channel.FACEBOOK)
+    roads, asb = add_theme(rt, "Road safety"), add_theme(rt, "Anti-social behaviour")
+    a = add_group(rt, meeting, theme_id=roads)
+    add_question(rt, meeting, a, "Speeding in Wem?", channel=Channel.EVENT)
+    b = add_group(rt, meeting, theme_id=asb, composed="What about youths in Shifnal?")
+    add_question(rt, meeting, b, "Youths in Shifnal", phase=Phase.LIVE, channel=Channel.FACEBOOK)
 
     _sign_in(client)
     board = f"/triage/meetings/{meeting.id}"
@@ -149,13 +101,13 @@ def test_filters_by_theme_channel_phase_and_status(
 def test_move_names_targets_by_their_question_and_chooses_nothing_for_you(
     client: FlaskClient, rt: Runtime, meeting: Meeting, staff_user: StaffUser
 ) -> None:
-    home = _group(rt, meeting, composed="How will you tackle speeding?")
-    q = _ask(rt, meeting, home, "speeding on the A49")
-    _ask(rt, meeting, home, "speeding near Wem")
-    target = _group(rt, meeting, composed="Will you put more officers on rural patrol?")
-    _ask(rt, meeting, target, "more bobbies in villages")
-    unrelated = _group(rt, meeting)
-    _ask(rt, meeting, unrelated, "Why was my bin not collected?")
+    home = add_group(rt, meeting, composed="How will you tackle speeding?")
+    q = add_question(rt, meeting, home, "speeding on the A49")
+    add_question(rt, meeting, home, "speeding near Wem")
+    target = add_group(rt, meeting, composed="Will you put more officers on rural patrol?")
+    add_question(rt, meeting, target, "more bobbies in villages")
+    unrelated = add_group(rt, meeting)
+    add_question(rt, meeting, unrelated, "Why was my bin not collected?")
 
     _sign_in(client)
     page = client.get(f"/triage/meetings/{meeting.id}/questions/{q}/move").get_data(as_text=True)
@@ -184,12 +136,12 @@ def test_move_names_targets_by_their_question_and_chooses_nothing_for_you(
 def test_every_decision_has_an_undo(
     client: FlaskClient, rt: Runtime, meeting: Meeting, staff_user: StaffUser
 ) -> None:
-    roads, asb = _theme(rt, "Road safety"), _theme(rt, "Anti-social behaviour")
-    g1, g2 = _group(rt, meeting, theme_id=roads), _group(rt, meeting, theme_id=roads)
-    q1 = _ask(rt, meeting, g1, "Speeding in Wem?", theme_id=roads)
-    q2 = _ask(rt, meeting, g1, "Speeding in Clun?", theme_id=roads)
-    q3 = _ask(rt, meeting, g2, "Speeding in Ludlow?", theme_id=roads)
-    flagged = _ask(rt, meeting, None, "rude words", status=QuestionStatus.FLAGGED)
+    roads, asb = add_theme(rt, "Road safety"), add_theme(rt, "Anti-social behaviour")
+    g1, g2 = add_group(rt, meeting, theme_id=roads), add_group(rt, meeting, theme_id=roads)
+    q1 = add_question(rt, meeting, g1, "Speeding in Wem?", theme_id=roads)
+    q2 = add_question(rt, meeting, g1, "Speeding in Clun?", theme_id=roads)
+    q3 = add_question(rt, meeting, g2, "Speeding in Ludlow?", theme_id=roads)
+    flagged = add_question(rt, meeting, None, "rude words", status=QuestionStatus.FLAGGED)
     _sign_in(client)
     base = f"/triage/meetings/{meeting.id}"
 
@@ -234,9 +186,9 @@ def test_every_decision_has_an_undo(
 def test_group_theme_is_set_on_the_card_where_it_shows(
     client: FlaskClient, rt: Runtime, meeting: Meeting, staff_user: StaffUser
 ) -> None:
-    roads, asb = _theme(rt, "Road safety"), _theme(rt, "Anti-social behaviour")
-    g = _group(rt, meeting, theme_id=roads)
-    q = _ask(rt, meeting, g, "Youths on bikes in Shifnal", theme_id=roads)
+    roads, asb = add_theme(rt, "Road safety"), add_theme(rt, "Anti-social behaviour")
+    g = add_group(rt, meeting, theme_id=roads)
+    q = add_question(rt, meeting, g, "Youths on bikes in Shifnal", theme_id=roads)
     _sign_in(client)
     page = client.post(f"/triage/meetings/{meeting.id}/groups/{g}/theme",
                        data={"theme_id": str(asb), "anchor": f"#g{g}"})  # fmt: skip
@@ -266,9 +218,9 @@ def test_sign_in_message_stays_on_the_sign_in_page(
 def test_chair_reads_the_board_without_controls(
     client: FlaskClient, rt: Runtime, meeting: Meeting, chair_user: StaffUser
 ) -> None:
-    g = _group(rt, meeting)
-    q = _ask(rt, meeting, g, "Speeding in Wem?")
-    _ask(rt, meeting, g, "Speeding in Clun?")
+    g = add_group(rt, meeting)
+    q = add_question(rt, meeting, g, "Speeding in Wem?")
+    add_question(rt, meeting, g, "Speeding in Clun?")
     _sign_in(client, CHAIR_EMAIL)
     page = client.get(f"/triage/meetings/{meeting.id}").get_data(as_text=True)
     assert "Speeding in Wem?" in page
