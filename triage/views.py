@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, request
+from redis.exceptions import RedisError
 from sqlalchemy import select
 
+from domain import events
 from domain.models import Meeting
 from domain.web.auth import staff_required
 from domain.web.context import runtime
@@ -27,10 +29,15 @@ def meetings() -> str:
 @staff_required
 def meeting(meeting_id: int) -> str:
     """The board of one meeting: moderation queue, then group cards, filtered."""
-    session = runtime().db.session()
+    rt = runtime()
+    session = rt.db.session()
     mtg = session.get(Meeting, meeting_id)
     if mtg is None:
         abort(404)
+    try:  # the live view resumes from here: nothing published after this render is missed
+        after = events.last_id(rt.redis, rt.prefix, meeting_id)
+    except RedisError:
+        after = "$"
     filters = Filters.from_args(request.args)
     board = load_board(session, meeting_id, filters)
     return render_template(
@@ -41,4 +48,5 @@ def meeting(meeting_id: int) -> str:
         status_filters=STATUS_FILTERS,
         recent=recent_decisions(session, meeting_id),
         undoable=UNDOABLE,
+        stream_after=after,
     )
