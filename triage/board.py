@@ -6,12 +6,14 @@ one query per table.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import String, select, type_coerce
 from sqlalchemy.orm import Session
 
 from domain.models import (
@@ -39,7 +41,7 @@ STATUS_FILTERS = {
 }
 
 
-@dataclass
+@dataclass(slots=True)
 class Member:
     """One question inside a card."""
 
@@ -55,10 +57,26 @@ class Member:
     placed_by_staff: bool
     asker: str | None
     location: str | None
-    flag_reasons: list[dict[str, Any]]
-    suggestions: list[dict[str, Any]]
     # Same name/town/handle/email = same person (never shown; only to list people once).
     person: tuple[str, ...] | None = None
+    # JSON as stored, decoded only for the few questions whose card shows it.
+    flag_reasons_json: str | None = None
+    suggestions_json: str | None = None
+
+    @property
+    def flag_reasons(self) -> list[dict[str, Any]]:
+        """Why the question is in the moderation queue."""
+        return _decode(self.flag_reasons_json)
+
+    @property
+    def suggestions(self) -> list[dict[str, Any]]:
+        """Candidate groups from the worker, best first."""
+        return _decode(self.suggestions_json)
+
+
+def _decode(raw: str | None) -> list[dict[str, Any]]:
+    value = json.loads(raw) if raw else None
+    return value if isinstance(value, list) else []
 
 
 @dataclass
@@ -77,12 +95,12 @@ class Card:
         """Element id: ``g12``, or ``q34`` for a question not in any group."""
         return f"g{self.group_id}" if self.group_id is not None else f"q{self.members[0].id}"
 
-    @property
+    @cached_property
     def question(self) -> str:
         """The composed question, else the clearest member's redacted text."""
         return self.composed or clearest([m.text for m in self.members])
 
-    @property
+    @cached_property
     def askers(self) -> str:
         """Who asked, each person once: 'Kath from Shifnal, Alex from Ludlow and 2 others'."""
         seen: set[tuple[str, ...]] = set()
@@ -126,12 +144,15 @@ class Card:
 class Board:
     """Everything the board page shows."""
 
-    cards: list[Card]
+    cards: list[Card]  # this page's cards
     flagged: list[Member]
     total_cards: int
     total_questions: int
     themes: dict[int, str]
     channels: list[str]
+    matching: int = 0  # cards passing the filters, on every page
+    page: int = 1
+    pages: int = 1
 
     @property
     def channel_options(self) -> list[tuple[str, str]]:
@@ -179,18 +200,19 @@ class Filters:
         return not self.statuses or card.status in self.statuses
 
 
+# Enums and JSON come back as plain strings: decoding 2,000 of each costs more than the page.
 _COLUMNS = (
     Question.id,
     Question.group_id,
     Question.redacted_text,
-    Question.status,
+    type_coerce(Question.status, String).label("status"),
     Question.theme_id,
     Question.match_kind,
     Question.group_locked,
-    Question.flag_reasons,
-    Question.suggestions,
-    Submission.channel,
-    Submission.phase,
+    type_coerce(Question.flag_reasons, String).label("flag_reasons"),
+    type_coerce(Question.suggestions, String).label("suggestions"),
+    type_coerce(Submission.channel, String).label("channel"),
+    type_coerce(Submission.phase, String).label("phase"),
     Submission.event_name,
     Submission.author_name,
     Submission.location,
@@ -200,39 +222,37 @@ _COLUMNS = (
 )
 
 
+_STATUS = {s.value: s for s in QuestionStatus}
+
+
 def _member(row: Any) -> Member:
-    name, place = row.author_name, row.location
+    # positional unpacking: attribute access on 2,000 rows costs more than the rest of the page
+    (qid, gid, text, status, theme_id, match_kind, locked, flags, suggestions, channel, phase,
+     event_name, name, place, consent, handle, email) = row  # fmt: skip
     asker = None
-    if row.consent_publish and (name or place):
+    if consent and (name or place):
         asker = f"{name} from {place}" if name and place else name or f"someone from {place}"
-    return Member(
-        id=row.id,
-        group_id=row.group_id,
-        text=row.redacted_text,
-        status=row.status,
-        theme_id=row.theme_id,
-        channel=row.channel.value,
-        phase=row.phase.value,
-        event_name=row.event_name,
-        match_kind=row.match_kind,
-        placed_by_staff=row.group_locked,
-        asker=asker,
-        location=place,
-        flag_reasons=row.flag_reasons or [],
-        suggestions=row.suggestions or [],
-        person=_person(row),
-    )
+    person = None
+    if name or place or handle or email:
+        person = ((name or "").lower(), (place or "").lower(), handle or "", (email or "").lower())
+    return Member(qid, gid, text, _STATUS[status], theme_id, channel, phase, event_name,
+                  match_kind, locked, asker, place, person, flags, suggestions)  # fmt: skip
 
 
-def _person(row: Any) -> tuple[str, ...] | None:
-    parts = (row.author_name, row.location, row.author_handle, row.contact_email)
-    if not any(parts):
-        return None
-    return tuple((p or "").strip().lower() for p in parts)
+PAGE_SIZE = 60
 
 
-def load_board(session: Session, meeting_id: int, filters: Filters | None = None) -> Board:
-    """Cards (largest first) passing ``filters``, and the moderation queue."""
+def load_board(
+    session: Session,
+    meeting_id: int,
+    filters: Filters | None = None,
+    page: int = 1,
+    page_size: int | None = PAGE_SIZE,
+) -> Board:
+    """Cards (largest first) passing ``filters``, a page of them, and the moderation queue.
+
+    ``page_size`` None gives every card on one page.
+    """
     filters = filters or Filters()
     themes = theme_labels(session)
     groups = {
@@ -277,8 +297,14 @@ def load_board(session: Session, meeting_id: int, filters: Filters | None = None
         card.theme_label = themes.get(card.theme_id, "") if card.theme_id else ""
     ordered = sorted(cards.values(), key=lambda c: (-len(c.members), c.members[0].id))
     shown = [c for c in ordered if filters.keeps(c)]
+    size = page_size or max(1, len(shown))
+    pages = max(1, -(-len(shown) // size))
+    page = min(max(1, page), pages)
     return Board(
-        cards=shown,
+        cards=shown[(page - 1) * size : page * size],
+        matching=len(shown),
+        page=page,
+        pages=pages,
         flagged=flagged,
         total_cards=len(ordered),
         total_questions=sum(len(c.members) for c in ordered) + len(flagged),
@@ -303,5 +329,16 @@ def theme_labels(session: Session) -> dict[int, str]:
 
 def group_choices(session: Session, meeting_id: int, exclude: int | None) -> list[Card]:
     """Cards a question or group can go to, named by their question (composed or clearest)."""
-    board = load_board(session, meeting_id)
+    board = load_board(session, meeting_id, page_size=None)
     return [c for c in board.cards if c.group_id is not None and c.group_id != exclude]
+
+
+def find_card(session: Session, meeting_id: int, key: str) -> Card | None:
+    """The card ``g<group id>`` or ``q<question id>`` of a meeting, or None."""
+    board = load_board(session, meeting_id, page_size=None)
+    cards = board.cards + [
+        Card(group_id=None, composed="", theme_id=m.theme_id, theme_label="", on_agenda=False,
+             members=[m])
+        for m in board.flagged
+    ]  # fmt: skip
+    return next((c for c in cards if c.key == key), None)

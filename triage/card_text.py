@@ -7,6 +7,9 @@ from collections.abc import Sequence
 
 _PLACEHOLDER = re.compile(r"\[[a-z ]+\]")
 _IDEAL_LENGTH = 140
+_NOISE = re.compile(r"https?://|#\w|@\w")
+_UPPER = re.compile(r"[A-Z]")
+_LETTER = re.compile(r"[A-Za-z]")
 
 
 def clarity(text: str) -> float:
@@ -23,9 +26,9 @@ def clarity(text: str) -> float:
         score += 2.0
     score -= abs(len(stripped) - _IDEAL_LENGTH) / 80
     score -= 1.5 * len(_PLACEHOLDER.findall(stripped))
-    score -= 1.0 * len(re.findall(r"https?://|#\w|@\w", stripped))
-    letters = [c for c in stripped if c.isalpha()]
-    if letters and sum(c.isupper() for c in letters) / len(letters) > 0.5:
+    score -= 1.0 * len(_NOISE.findall(stripped))
+    letters = len(_LETTER.findall(stripped))
+    if letters and len(_UPPER.findall(stripped)) / letters > 0.5:
         score -= 2.0
     return score
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
 from domain.models import AuditEvent, Meeting, Question, QuestionStatus
@@ -66,6 +66,8 @@ def _choose_target(meeting_id: int, question_id: int, error: str = "") -> tuple[
         action=url_for(".move", meeting_id=meeting_id, question_id=question_id),
         field="group_id",
         choices=group_choices(session, meeting_id, exclude=q.group_id),
+        can_split=q.group_id is not None
+        and (session.scalar(select(func.count()).where(Question.group_id == q.group_id)) or 0) > 1,
         error=error,
     ), 400 if error else 200
 
@@ -80,7 +82,9 @@ def choose_move(meeting_id: int, question_id: int) -> tuple[str, int]:
 @bp.post("/questions/<int:question_id>/move")
 @staff_required
 def move(meeting_id: int, question_id: int) -> Response | tuple[str, int]:
-    """Move a question into another group."""
+    """Move a question into another group, or (``group_id=new``) into a new group of its own."""
+    if request.form.get("group_id") == "new":
+        return split(meeting_id, question_id)
     target = _int("group_id")
     if target is None:
         return _choose_target(meeting_id, question_id, "Choose the group to move the question to")
@@ -107,7 +111,7 @@ def split(meeting_id: int, question_id: int) -> Response:
 
 def _choose_merge(meeting_id: int, group_id: int, error: str = "") -> tuple[str, int]:
     session = runtime().db.session()
-    board = load_board(session, meeting_id)
+    board = load_board(session, meeting_id, page_size=None)
     card = next((c for c in board.cards if c.group_id == group_id), None)
     if card is None:
         abort(404)

@@ -66,6 +66,7 @@ ACCESS: dict[str, dict[str, Who]] = {
     # reading the board (chair too)
     "triage.meetings": {"GET": READ},
     "triage.meeting": {"GET": READ},
+    "triage.card_questions": {"GET": READ},
     "triage_live.stream": {"GET": LIVE},
     # staff work: moderate, group, theme, undo, cards and imports
     "triage_decisions.move": {"POST": EDIT},

@@ -10,7 +10,8 @@ from domain import events
 from domain.models import Meeting
 from domain.web.auth import staff_required
 from domain.web.context import runtime
-from triage.board import STATUS_FILTERS, Filters, load_board
+from triage.board import STATUS_FILTERS, Filters, find_card, load_board
+from triage.roles import allowed
 from triage.undo import UNDOABLE, recent_decisions
 
 bp = Blueprint("triage", __name__, template_folder="templates", url_prefix="/triage")
@@ -39,7 +40,8 @@ def meeting(meeting_id: int) -> str:
     except RedisError:
         after = "$"
     filters = Filters.from_args(request.args)
-    board = load_board(session, meeting_id, filters)
+    page = request.args.get("page", "1")
+    board = load_board(session, meeting_id, filters, int(page) if page.isdigit() else 1)
     return render_template(
         "triage/meeting.html",
         meeting=mtg,
@@ -49,4 +51,22 @@ def meeting(meeting_id: int) -> str:
         recent=recent_decisions(session, meeting_id),
         undoable=UNDOABLE,
         stream_after=after,
+    )
+
+
+@bp.route("/meetings/<int:meeting_id>/cards/<key>/questions")
+@staff_required
+def card_questions(meeting_id: int, key: str) -> str:
+    """The questions of one card: a fragment for the board (``X-Fragment``) or a page."""
+    session = runtime().db.session()
+    mtg = session.get(Meeting, meeting_id)
+    card = find_card(session, meeting_id, key) if mtg is not None else None
+    if card is None:
+        abort(404)
+    fragment = request.headers.get("X-Fragment") == "members"
+    return render_template(
+        "triage/_members.html" if fragment else "triage/card_questions.html",
+        meeting=mtg,
+        card=card,
+        edit=allowed("triage_decisions.move", "POST"),
     )
