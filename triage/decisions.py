@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from domain import events
@@ -176,6 +176,13 @@ def rename_theme(rt: Runtime, theme_id: int, label: str, actor_id: int) -> None:
         theme = session.get(Theme, theme_id)
         if theme is None:
             raise DecisionError(f"theme {theme_id} does not exist")
+        clash = session.scalar(
+            select(Theme.id).where(
+                func.lower(Theme.label) == label[:120].lower(), Theme.id != theme_id
+            )
+        )
+        if clash is not None:
+            raise DecisionError("another theme already has that name")
         before = theme.label
         theme.label = label[:120]
         record(session, "theme.rename", actor_id=actor_id, target_type="theme",
