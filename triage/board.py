@@ -327,10 +327,16 @@ def theme_labels(session: Session) -> dict[int, str]:
     )
 
 
-def group_choices(session: Session, meeting_id: int, exclude: int | None) -> list[Card]:
-    """Cards a question or group can go to, named by their question (composed or clearest)."""
+def group_choices(
+    session: Session, meeting_id: int, exclude: int | None, theme_id: int | None = None
+) -> list[Card]:
+    """Groups a question or group can go to, named by their question (composed or clearest).
+
+    Groups of the same theme come first, then the rest; largest first within each.
+    """
     board = load_board(session, meeting_id, page_size=None)
-    return [c for c in board.cards if c.group_id is not None and c.group_id != exclude]
+    cards = [c for c in board.cards if c.group_id is not None and c.group_id != exclude]
+    return sorted(cards, key=lambda c: theme_id is None or c.theme_id != theme_id)
 
 
 def find_card(session: Session, meeting_id: int, key: str) -> Card | None:

@@ -15,7 +15,7 @@ from domain.models import AuditEvent, Meeting, Question, QuestionStatus
 from domain.web.auth import staff_required
 from domain.web.context import runtime
 from triage import decisions, undo
-from triage.board import group_choices, load_board
+from triage.board import find_card, group_choices
 
 bp = Blueprint(
     "triage_decisions",
@@ -65,7 +65,7 @@ def _choose_target(meeting_id: int, question_id: int, error: str = "") -> tuple[
         text=q.redacted_text,
         action=url_for(".move", meeting_id=meeting_id, question_id=question_id),
         field="group_id",
-        choices=group_choices(session, meeting_id, exclude=q.group_id),
+        choices=group_choices(session, meeting_id, exclude=q.group_id, theme_id=q.theme_id),
         can_split=q.group_id is not None
         and (session.scalar(select(func.count()).where(Question.group_id == q.group_id)) or 0) > 1,
         error=error,
@@ -111,8 +111,7 @@ def split(meeting_id: int, question_id: int) -> Response:
 
 def _choose_merge(meeting_id: int, group_id: int, error: str = "") -> tuple[str, int]:
     session = runtime().db.session()
-    board = load_board(session, meeting_id, page_size=None)
-    card = next((c for c in board.cards if c.group_id == group_id), None)
+    card = find_card(session, meeting_id, f"g{group_id}")
     if card is None:
         abort(404)
     return render_template(
@@ -122,7 +121,7 @@ def _choose_merge(meeting_id: int, group_id: int, error: str = "") -> tuple[str,
         text=card.question,
         action=url_for(".merge", meeting_id=meeting_id, group_id=group_id),
         field="into",
-        choices=[c for c in board.cards if c.group_id is not None and c.group_id != group_id],
+        choices=group_choices(session, meeting_id, exclude=group_id, theme_id=card.theme_id),
         error=error,
     ), 400 if error else 200
 

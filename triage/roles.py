@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 from enum import StrEnum
 
-from flask import Flask, abort, request
+from flask import Flask, abort, render_template, request
 from flask_login import current_user
 
 from domain.models import Role
@@ -126,7 +126,12 @@ def enforce_access() -> None:
     abort(403)
 
 
+def _forbidden(_exc: Exception) -> tuple[str, int]:
+    return render_template("triage/forbidden.html"), 403
+
+
 def install_access(app: Flask) -> None:
     """Enforce :data:`ACCESS` on every request and let templates ask ``can(endpoint)``."""
     app.before_request(enforce_access)
+    app.register_error_handler(403, _forbidden)
     app.jinja_env.globals["can"] = lambda endpoint, method="POST": allowed(endpoint, method)
