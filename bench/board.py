@@ -270,19 +270,23 @@ def markdown(data: dict[str, Any]) -> str:
         "the Flask test client: server time only (routing, access check, queries, template). "
         f"Target: under {TARGET_MS:.0f} ms for the board and a merge.",
         "",
-        "| request | runs | median ms | p90 ms | worst ms | CPU ms (median) | p90 under target |",
+        "| request | runs | median ms | p90 ms | worst ms | CPU ms (median) | under target: "
+        "p90 wall / CPU |",
         "|---|---|---|---|---|---|---|",
     ]
     for r in data["results"]:
-        ok = "yes" if r["p90_ms"] < TARGET_MS else "no"
+        wall = "yes" if r["p90_ms"] < TARGET_MS else "no"
+        cpu = "yes" if r["cpu_median_ms"] < TARGET_MS else "no"
         lines.append(
             f"| {r['what']} | {r['n']} | {r['median_ms']:.0f} | {r['p90_ms']:.0f} | "
-            f"{r['max_ms']:.0f} | {r['cpu_median_ms']:.0f} | {ok} |"
+            f"{r['max_ms']:.0f} | {r['cpu_median_ms']:.0f} | {wall} / {cpu} |"
         )
     lines += [
         "",
         f"The board shows {data['page_cards']} cards a page (largest groups first, filters and "
-        "pages in the URL); the move and merge pages list every group.",
+        "pages in the URL; a card's questions load when it is opened); the move and merge pages "
+        "list every group. Wall time includes waiting for a core: on a shared machine (load "
+        "average above the core count) it is several times the CPU time the request used.",
     ]
     return "\n".join(lines)
 

@@ -7,6 +7,7 @@ Each section is produced by its own script (run it alone to repeat one figure):
 * ``python -m bench.eval_moderation``  abuse / spam / out-of-scope / personal-data flags
 * ``python -m bench.embedders``        embedding candidates: quality, speed, install size
 * ``python -m bench.throughput``       worker throughput and per-question cost as a meeting grows
+* ``python -m bench.board``            the staff board at meeting size (page load, merge)
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ SECTIONS: list[tuple[str, list[str]]] = [
     ("Theme grouping", ["bench.eval_themes"]),
     ("Moderation and personal data", ["bench.eval_moderation"]),
     ("Worker throughput and growth", ["bench.throughput"]),
+    ("Staff board at meeting size", ["bench.board"]),
 ]
 
 
