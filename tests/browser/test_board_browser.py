@@ -139,3 +139,31 @@ def test_keyboard_moves_between_cards(
     expect(page.locator(f"#{order[1]}-members [data-question-id]").first).to_be_visible()
     page.keyboard.press("ArrowDown")
     assert page.evaluate(focused) == order[2]
+
+
+def test_staff_pages_fit_a_phone_and_pass_axe(
+    pages: Pages, rt: Runtime, meeting: Meeting, admin_user: StaffUser
+) -> None:
+    groups = _demo_board(rt, meeting, groups=3)
+    page = pages.open("/triage/login", PHONE_390)
+    page.get_by_label("Email address").fill("admin@example.org")
+    page.get_by_label("Password", exact=True).fill(STAFF_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    for path in (
+        "/triage/users",
+        "/triage/audit",
+        f"/triage/meetings/{meeting.id}/groups/{groups[0]}/merge",
+        f"/triage/meetings/{meeting.id}/cards/g{groups[0]}/questions",
+    ):
+        page.goto(path)
+        assert_fits(page, path)
+        assert_accessible(page, path)
+    # choosing nothing says so, and keeps the page
+    page.goto(f"/triage/meetings/{meeting.id}/groups/{groups[0]}/merge")
+    page.get_by_role("button", name="Merge groups").click()
+    expect(page.get_by_text("Choose the group to merge into").first).to_be_visible()
+    page.get_by_label(re.compile("village 1")).check()
+    page.get_by_role("button", name="Merge groups").click()
+    expect(page.get_by_text("Groups merged.")).to_be_visible()
+    page.get_by_role("button", name="Undo", exact=True).click()
+    expect(page.get_by_text("Merge undone.")).to_be_visible()
