@@ -113,11 +113,13 @@ def _register_blueprints(app: Flask) -> None:
     from triage.live import bp as live_bp
     from triage.meeting_admin import bp as meeting_admin_bp
     from triage.roles import install_access
+    from triage.theme_views import bp as themes_bp
     from triage.views import bp as triage_bp
 
     install_access(app)
     for bp in (intake_bp, auth_bp, triage_bp, live_bp, decisions_bp, meeting_admin_bp, admin_bp):
         app.register_blueprint(bp)
+    app.register_blueprint(themes_bp)
 
     from intake.api import bp as api_bp
     from intake.event_entry import bp as intake_staff_bp

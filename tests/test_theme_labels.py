@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from domain.models import Theme
+from domain.models import StaffUser, Theme
 from domain.runtime import Runtime
+from tests.conftest import CHAIR_EMAIL, STAFF_EMAIL, STAFF_PASSWORD
 from triage.decisions import DecisionError, rename_theme
 from workers.pipeline.themes import ThemeAssignment
 from workers.theme_store import ThemeMap
@@ -48,3 +50,25 @@ def test_discovered_labels_are_readable_unique_and_follow_the_theme(rt: Runtime)
         assert "already has that name" in str(exc)
     else:
         raise AssertionError("a duplicate theme name was accepted")
+
+
+def test_staff_name_a_discovered_theme_on_the_themes_page(
+    client: FlaskClient, rt: Runtime, staff_user: StaffUser, chair_user: StaffUser
+) -> None:
+    with rt.db.transaction() as session:
+        found = ThemeMap().row_for(session, _found("new:7", "Lorries, speeding"))
+        session.add(Theme(slug="roads", label="Road safety"))
+    client.post("/triage/login", data={"email": STAFF_EMAIL, "password": STAFF_PASSWORD})
+    page = client.get("/triage/themes").get_data(as_text=True)
+    assert "New theme: Lorries, speeding" in page and "Found by the worker" in page
+    clash = client.post(f"/triage/themes/{found}", data={"label": "road safety"})
+    assert clash.status_code == 400
+    assert "Another theme already has that name" in clash.get_data(as_text=True)
+    done = client.post(f"/triage/themes/{found}", data={"label": "HGVs in villages"})
+    assert done.status_code == 302
+    assert "HGVs in villages" in client.get("/triage/themes").get_data(as_text=True)
+
+    chair = client.application.test_client()
+    chair.post("/triage/login", data={"email": CHAIR_EMAIL, "password": STAFF_PASSWORD})
+    read = chair.get("/triage/themes").get_data(as_text=True)
+    assert "HGVs in villages" in read and "Rename" not in read

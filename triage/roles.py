@@ -67,6 +67,7 @@ ACCESS: dict[str, dict[str, Who]] = {
     "triage.meetings": {"GET": READ},
     "triage.meeting": {"GET": READ},
     "triage.card_questions": {"GET": READ},
+    "triage_themes.themes": {"GET": READ},
     "triage_live.stream": {"GET": LIVE},
     # staff work: moderate, group, theme, undo, cards and imports
     "triage_decisions.move": {"POST": EDIT},
@@ -78,6 +79,7 @@ ACCESS: dict[str, dict[str, Who]] = {
     "triage_decisions.group_theme": {"POST": EDIT},
     "triage_decisions.status": {"POST": EDIT},
     "triage_decisions.undo_decision": {"POST": EDIT},
+    "triage_themes.rename": {"POST": EDIT},
     "intake_staff.event_entry": {"GET": EDIT, "POST": EDIT},
     "intake_staff.import_upload": {"GET": EDIT, "POST": EDIT},
     "intake_staff.import_preview": {"GET": EDIT, "POST": EDIT},
