@@ -248,6 +248,7 @@ def load_board(
     filters: Filters | None = None,
     page: int = 1,
     page_size: int | None = PAGE_SIZE,
+    only_group: int | None = None,
 ) -> Board:
     """Cards (largest first) passing ``filters``, a page of them, and the moderation queue.
 
@@ -266,12 +267,15 @@ def load_board(
     on_agenda = set(
         session.scalars(select(AgendaItem.group_id).where(AgendaItem.meeting_id == meeting_id))
     )
-    rows = session.execute(
+    query = (
         select(*_COLUMNS)
         .join(Submission, Submission.id == Question.submission_id)
         .where(Question.meeting_id == meeting_id, Question.status != QuestionStatus.REJECTED)
         .order_by(Question.id)
     )
+    if only_group is not None:  # one card's questions
+        query = query.where(Question.group_id == only_group)
+    rows = session.execute(query)
     cards: dict[Any, Card] = {}
     flagged: list[Member] = []
     for row in rows:
@@ -341,7 +345,8 @@ def group_choices(
 
 def find_card(session: Session, meeting_id: int, key: str) -> Card | None:
     """The card ``g<group id>`` or ``q<question id>`` of a meeting, or None."""
-    board = load_board(session, meeting_id, page_size=None)
+    group = int(key[1:]) if key.startswith("g") and key[1:].isdigit() else None
+    board = load_board(session, meeting_id, page_size=None, only_group=group)
     cards = board.cards + [
         Card(group_id=None, composed="", theme_id=m.theme_id, theme_label="", on_agenda=False,
              members=[m])

@@ -112,7 +112,7 @@ def allowed(endpoint: str | None, method: str, who: Caller | None = None) -> boo
 def enforce_access() -> None:
     """``before_request`` hook: refuse what the table does not allow."""
     endpoint = request.endpoint
-    if endpoint is None:  # no route matched: Flask answers 404 / 405 itself
+    if endpoint is None or request.method == "OPTIONS":  # Flask answers these itself
         return
     if endpoint not in ACCESS:
         log.warning("refused %s: endpoint not declared in triage/roles.py", endpoint)

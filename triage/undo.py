@@ -47,11 +47,19 @@ def undone_ids(session: Session, event_ids: list[int]) -> set[int]:
     )
 
 
-def recent_decisions(session: Session, meeting_id: int, limit: int = 5) -> list[AuditEvent]:
-    """The latest undoable decisions about a meeting that have not been undone, newest first."""
+def recent_decisions(
+    session: Session, meeting_id: int, limit: int = 5, scan: int = 1000
+) -> list[AuditEvent]:
+    """The latest undoable decisions about a meeting that have not been undone, newest first.
+
+    Looks at the latest ``scan`` decisions of all meetings (older ones stay undoable from the
+    banner or by id, but are not listed).
+    """
     found: list[AuditEvent] = []
     before: int | None = None
-    while len(found) < limit:
+    for _ in range(max(1, scan // 200)):
+        if len(found) >= limit:
+            break
         query = select(AuditEvent).where(AuditEvent.action.in_(list(UNDOABLE)))
         if before is not None:
             query = query.where(AuditEvent.id < before)
