@@ -15,6 +15,7 @@ from flask.testing import FlaskClient
 from domain.migrate import upgrade
 from domain.models import Meeting, MeetingKind, MeetingStatus, Role, StaffUser
 from domain.runtime import Runtime, install
+from domain.web.extensions import limiter
 from openfloor.app import create_app
 from tests.support.processes import LiveServer, start_openfloor, stop
 from tests.support.servers import (
@@ -89,6 +90,9 @@ def app(settings: dict[str, Any]) -> Iterator[Flask]:
     application = create_app({**settings, "testing": True}, environ={})
     application.config["WTF_CSRF_ENABLED"] = False
     install(application.extensions["openfloor"])
+    # The limiter is one object for the process and keeps the first app's key prefix, so
+    # counters (20 sign-ins a minute…) would carry over from earlier tests: start at zero.
+    limiter.reset()
     yield application
     application.extensions["openfloor"].close()
 
