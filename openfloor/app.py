@@ -109,17 +109,21 @@ def create_app(
 def _register_blueprints(app: Flask) -> None:
     import domain.web.auth  # noqa: F401  (registers the user loader)
     from intake.views import bp as intake_bp
+    from triage.admin_views import bp as admin_bp
     from triage.auth_views import bp as auth_bp
     from triage.collector_views import bp as collectors_bp
     from triage.decision_views import bp as decisions_bp
     from triage.live import bp as live_bp
     from triage.meeting_admin import bp as meeting_admin_bp
+    from triage.roles import install_access
     from triage.subject_access_views import bp as rights_bp
+    from triage.theme_views import bp as themes_bp
     from triage.views import bp as triage_bp
 
+    install_access(app)
     for bp in (
-        intake_bp, auth_bp, triage_bp, live_bp, decisions_bp, meeting_admin_bp, rights_bp,
-        collectors_bp,
+        intake_bp, auth_bp, triage_bp, live_bp, decisions_bp, meeting_admin_bp, admin_bp,
+        rights_bp, collectors_bp,
     ):  # fmt: skip
         app.register_blueprint(bp)
 
@@ -129,6 +133,7 @@ def _register_blueprints(app: Flask) -> None:
 
     for bp in (agenda_bp, agenda_public_bp, groups_bp):
         app.register_blueprint(bp)
+    app.register_blueprint(themes_bp)
 
     from intake.api import bp as api_bp
     from intake.event_entry import bp as intake_staff_bp
