@@ -6,12 +6,14 @@ declared in ``triage/roles.py`` (the test names any that is not).
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from flask import Flask
 from werkzeug.routing import Rule
+from werkzeug.routing.converters import IntegerConverter
 
 from domain.models import (
     AuditEvent,
@@ -24,6 +26,7 @@ from domain.models import (
     Submission,
 )
 from domain.runtime import Runtime
+from domain.web.auth import SEEN_AT, SIGNED_IN_AT
 from tests.conftest import add_user
 from triage.roles import ACCESS, TOKEN, Caller
 
@@ -67,12 +70,19 @@ def _records(rt: Runtime, meeting: Meeting, users: dict[Caller, StaffUser]) -> d
         }
 
 
+def _session_id(rt: Runtime, user: StaffUser) -> str:
+    with rt.db.transaction() as session:
+        current = session.get(StaffUser, user.id)
+        assert current is not None
+        return current.get_id()
+
+
 def _url(app: Flask, rule: Rule, values: dict[str, Any]) -> str:
     args = {}
     for name in rule.arguments:
         if name not in values:
             converter = rule._converters[name]  # werkzeug keeps the converters here
-            values = {**values, name: 1 if "Integer" in type(converter).__name__ else "x"}
+            values = {**values, name: 1 if isinstance(converter, IntegerConverter) else "x"}
         args[name] = values[name]
     with app.test_request_context():
         from flask import url_for
@@ -116,8 +126,11 @@ def test_every_route_obeys_the_role_table(
                 client = app.test_client()
                 if who != Caller.ANONYMOUS:
                     with client.session_transaction() as session:
-                        session["_user_id"] = str(users[who].id)
+                        # fresh from the database: sign-out or a password reset earlier in
+                        # the walk ends the user's older sessions
+                        session["_user_id"] = _session_id(rt, users[who])
                         session["_fresh"] = True
+                        session[SIGNED_IN_AT] = session[SEEN_AT] = time.time()
                 response = client.open(url, method=method, data={})
                 got = _outcome(response.status_code, response.headers.get("Location", ""))
                 response.close()

@@ -83,6 +83,33 @@ ACCESS: dict[str, dict[str, Who]] = {
     "intake_staff.event_entry": {"GET": EDIT, "POST": EDIT},
     "intake_staff.import_upload": {"GET": EDIT, "POST": EDIT},
     "intake_staff.import_preview": {"GET": EDIT, "POST": EDIT},
+    # composed questions and the agenda builder (the chair reads them)
+    "triage_groups.group": {"GET": READ},
+    "triage_groups.compose": {"POST": EDIT},
+    "triage_agenda.builder": {"GET": READ},
+    **{
+        f"triage_agenda.{name}": {"POST": EDIT}
+        for name in (
+            "add_group",
+            "gather",
+            "add_item",
+            "update_item",
+            "move",
+            "delete_item",
+            "release",
+            "order",
+            "length",
+            "publish",
+        )
+    },  # fmt: skip
+    "agenda_public.agenda": {"GET": PUBLIC},
+    "agenda_public.agenda_document": {"GET": PUBLIC},
+    # social media collectors of a meeting: settings and health
+    "triage_collectors.collectors": {"GET": READ, "POST": EDIT},
+    # subject access and erasure (every request a POST: no address in a log)
+    "triage_rights.search": {"GET": EDIT, "POST": EDIT},
+    "triage_rights.export": {"POST": EDIT},
+    "triage_rights.erase_person": {"POST": EDIT},
     # admin: meetings, users, audit log
     "triage_meetings.new_meeting": {"GET": ADMIN, "POST": ADMIN},
     "triage_meetings.set_status": {"POST": ADMIN},
