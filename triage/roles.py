@@ -101,7 +101,7 @@ ACCESS: dict[str, dict[str, Who]] = {
             "length",
             "publish",
         )
-    },  # fmt: skip
+    },
     "agenda_public.agenda": {"GET": PUBLIC},
     "agenda_public.agenda_document": {"GET": PUBLIC},
     # social media collectors of a meeting: settings and health
