@@ -24,6 +24,7 @@ from domain import events
 from domain.models import (
     Question,
     QuestionGroup,
+    QuestionKind,
     QuestionStatus,
     Submission,
     SubmissionStatus,
@@ -148,7 +149,7 @@ def _store(
         theme_id = state.themes.row_for(session, a.theme) if a.theme else None
         theme_ids.append(theme_id)
         group: int | tuple[str, int] | None = None
-        if not a.blocked:
+        if a.forwarded:  # comments, noise and flagged questions are not grouped
             matched = a.match.matched_item_id
             if not is_new(a.match) and matched is not None:
                 group = group_of.get(int(matched))
@@ -177,6 +178,7 @@ def _store(
             "redacted_text": a.redacted,
             "match_hash": a.normalised.hash,
             "status": QuestionStatus.FLAGGED if a.blocked else QuestionStatus.NEW,
+            "kind": a.kind,
             "flags": a.flag_codes,
             "flag_reasons": [{"code": f.code, "reason": f.reason} for f in a.flags],
             "group_id": group_id,
@@ -224,6 +226,7 @@ def _catch_up(rt: Runtime, session: Session, meeting_id: int, state: MeetingStat
             Question.submission_id,
             Question.embedding,
             Question.status,
+            Question.kind,
             Question.theme_id,
             Submission.raw_text,
             Submission.location,
@@ -236,7 +239,7 @@ def _catch_up(rt: Runtime, session: Session, meeting_id: int, state: MeetingStat
         .where(Question.meeting_id == meeting_id, Question.id > state.last_question_id)
         .order_by(Question.id)
     ).all()
-    for qid, sub_id, blob, status, theme_id, raw, location, *sender in rows:
+    for qid, sub_id, blob, status, kind, theme_id, raw, location, *sender in rows:
         state.last_question_id = max(state.last_question_id, qid)
         if sub_id in state.known_submissions or blob is None:
             continue
@@ -247,7 +250,7 @@ def _catch_up(rt: Runtime, session: Session, meeting_id: int, state: MeetingStat
         state.pipeline.repeats.observe(
             n.hash, author_key(channel.value, name, external_id), received_at.timestamp()
         )
-        if status == QuestionStatus.FLAGGED:
+        if status == QuestionStatus.FLAGGED or kind != QuestionKind.QUESTION:
             continue
         vec = np.frombuffer(blob, dtype=np.float16).astype(np.float32)
         theme = state.themes.slug_for(theme_id) if theme_id is not None else None

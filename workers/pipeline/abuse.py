@@ -188,6 +188,19 @@ _THREATS = [
 ]  # fmt: skip
 
 
+# Slogans written as acronyms or with the swear word left out: no lexicon word to find.
+_SLOGANS = [
+    rule("anti-police slogan", "acab 1312 ftp", r"\bacab\b|\b1312\b|\bftp\b"),
+    # match_text has police slang in plain words already: "coppers" reads "police officers"
+    rule("anti-police slogan", "f eff",
+         r"\b(?:f|eff)(?: the| da)? (?:police|pigs|filth|5 ?0)\b", also="police pigs filth 5 50"),
+    rule("anti-police slogan", "all",
+         r"\ball (?:police(?: officers)?|pigs) are (?:b\w*|pigs|scum|bent|corrupt|the same)\b",
+         also="police pigs"),
+    rule("anti-police slogan", "pigs filth bent oink",
+         r"\b(?:bent|corrupt|dirty) (?:pigs|police officers|police|filth)\b|\boink\b"),
+]  # fmt: skip
+
 # --------------------------------------------------------------------------------------------
 # Abuse reasons
 # --------------------------------------------------------------------------------------------
@@ -239,6 +252,10 @@ def abuse_reasons(n: Normalised, words: frozenset[str]) -> list[str]:
         if hits:
             shown = ", ".join(list(dict.fromkeys(hits))[:3])
             reasons.append(f"{_ABUSE_LABELS[category]} ({shown})")
+    for slogan in _SLOGANS:
+        if slogan.search(n.match_text, words):
+            reasons.append(slogan.label)
+            break
     for threat in _THREATS:
         if threat.search(n.match_text, words):
             reasons.append(f"threatening or violent language ({threat.label})")

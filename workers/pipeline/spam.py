@@ -102,6 +102,18 @@ _PROMO_DAMPENERS = word_set(
 )
 
 
+# A post that only tests the form or the stream: nothing else in it.
+_TEST_POST = re.compile(
+    r"^(?:(?:this is |just |only )?(?:a )?(?:test|testing|tester|tested)(?: post| message| only| "
+    r"the form| the page)?|ignore(?: this| me| it)?|please ignore|pls ignore|123|1 2 3|one two "
+    r"three|asdf\w*|qwerty\w*|sdf\w*|jkl\w*|lorem ipsum\w*|hello world|check|checking|mic check"
+    r")(?: (?:(?:this is |just |only )?(?:a )?(?:test|testing|tester|tested)(?: post| message| "
+    r"only| the form| the page)?|ignore(?: this| me| it)?|please ignore|pls ignore|123|1 2 3|one "
+    r"two three|asdf\w*|qwerty\w*|sdf\w*|jkl\w*|lorem ipsum\w*|hello world|check|checking|"
+    r"mic check|please|pls|sorry))*$"
+)
+
+
 def _long_repeat(token: str) -> bool:
     """A short unit repeated to at least 16 characters ("lolololol...", "asdfasdfasdf...")."""
     m = _REPEAT_UNIT.search(token)
@@ -139,6 +151,8 @@ def spam_reasons(n: Normalised, words: list[str], word_set: frozenset[str]) -> l
         if len(tok) >= 10
     ):
         reasons.append("long run of repeated characters")
+    if words and _TEST_POST.match(n.match_text):
+        reasons.append("a test post")
     if len(words) >= 5:
         longest = max(len(list(g)) for _, g in itertools.groupby(words))
         if longest >= 5 or (len(words) >= 8 and len(word_set) / len(words) <= 0.3):
