@@ -120,7 +120,8 @@ class Pipeline:
         vectors = self._embed(masked)
         clock.lap("embed")
         learned_flags(norms, vectors, flags)
-        kinds = classify_kinds(norms, [it.channel for it in items], vectors)
+        spam = [any(f.code == SPAM for f in item_flags) for item_flags in flags]
+        kinds = classify_kinds(norms, [it.channel for it in items], vectors, spam)
         clock.lap("classify")
 
         # themes first: two questions on the same theme match at a lower threshold

@@ -46,15 +46,18 @@ _INTERROGATIVE = re.compile(
     r"pam|beth|sut|ble|pryd|pwy|faint|oes|ydy|ydi|fydd|allwch|a oes|a fydd)\b"
 )
 _REQUEST = re.compile(
-    r"\b(?:i(?:d| would)? like to (?:know|ask)|i want to (?:know|ask)|i wanna know|"
+    r"\b(?:(?:i )?(?:id |i would |would )?like (?:to (?:know|ask)|an? (?:explanation|answer|"
+    r"update|reply))|i want to (?:know|ask)|i wanna know|"
     r"(?:can|could|would|will) (?:you|the \w+|someone|anyone|he|she) (?:please )?(?:tell|explain|"
     r"confirm|say|update|let us know|comment)|please (?:can|could|explain|tell|confirm|update|"
     r"look into|answer)|my question|question for|question to|ask(?:ing)? (?:the|about|why|if|"
     r"whether)|wonder(?:ing)? (?:if|why|whether|what|how)|tell (?:us|me) (?:what|why|how|when|"
     r"if|who|where)|explain (?:why|how|what)|is there any|any (?:plans|update|news|chance)|"
     r"whats being done|what is being done|what are (?:you|the police) doing|hoffwn (?:i )?wybod|"
-    r"please (?:do|sort|stop|help|put|get|make|bring|consider|look|deal|act|send more)|"
-    r"\w+ please$|whats the plan|what is the plan)\b"
+    r"(?:please|pls|plz) (?:do|sort|stop|help|put|get|make|bring|consider|look|deal|act|send)|"
+    r"\w+ (?:please|pls|plz)$|whats the plan|what is the plan|"
+    r"needs? (?:more|a proper|proper|extra|some) (?:police|officers|patrols?|pcsos?|presence|"
+    r"cameras|enforcement|visible))\b"
 )
 # A clause ends at punctuation: "Knife crime in Redditch, what's the plan"
 _CLAUSES = re.compile(r"[,.;:!?()\n]+|\s[-–]\s")
@@ -73,13 +76,27 @@ def _asks_in_a_clause(clean: str) -> bool:
 _SURFACE = ("question_mark", "interrogative_opening", "request", "empty", "length")
 
 
+_QUESTION_MARKS = frozenset("?\u061f\uff1f\u2047\u2753\u2754\u037e")  # ? ؟ ？ ⁇ ❓ ❔ ;
+
+
+def _has_question_mark(clean: str) -> bool:
+    return not _QUESTION_MARKS.isdisjoint(clean)
+
+
+def _mostly_non_latin(clean: str) -> bool:
+    """Letters mostly outside the Latin script: the English sentence model cannot read it."""
+    letters = [c for c in clean if c.isalpha()]
+    latin = sum(c.isascii() or "\u00c0" <= c <= "\u024f" for c in letters)
+    return bool(letters) and latin * 2 < len(letters)
+
+
 def surface_features(n: Normalised) -> np.ndarray:
     """The few non-vector features of the kind head, each in [0, 1]."""
     text = n.match_text
     words = len(text.split())
     return np.array(
         [
-            1.0 if "?" in n.clean else 0.0,
+            1.0 if _has_question_mark(n.clean) else 0.0,
             1.0 if _asks_in_a_clause(n.clean) else 0.0,
             1.0 if _REQUEST.search(text) else 0.0,
             1.0 if not text.strip() else 0.0,
@@ -96,15 +113,30 @@ def kind_features(norms: Sequence[Normalised], vectors: np.ndarray) -> np.ndarra
 
 
 def classify_kinds(
-    norms: Sequence[Normalised], channels: Sequence[str], vectors: np.ndarray
+    norms: Sequence[Normalised],
+    channels: Sequence[str],
+    vectors: np.ndarray,
+    spam: Sequence[bool] | None = None,
 ) -> list[QuestionKind]:
-    """The kind of each item: ``vectors`` are the pipeline's sentence vectors of the items."""
+    """The kind of each item: ``vectors`` are the pipeline's sentence vectors of the items.
+
+    ``spam[i]`` says the moderation stage flagged item ``i`` as spam: on a social channel an
+    advert is noise, whatever it says.
+    """
     kinds = [QuestionKind.QUESTION] * len(norms)
     social: list[int] = []
     for i, (n, channel) in enumerate(zip(norms, channels, strict=True)):
-        if not n.match_text.strip():
+        if not n.match_text.strip() and not _has_question_mark(n.clean):
             kinds[i] = QuestionKind.NOISE
-        elif channel.lower() in SOCIAL_CHANNELS:
+        elif channel.lower() not in SOCIAL_CHANNELS:
+            continue
+        elif spam is not None and spam[i]:
+            kinds[i] = QuestionKind.NOISE
+        elif _mostly_non_latin(n.clean):
+            # no sentence model for it: keep anything that asks, list the rest as a comment
+            asks = _has_question_mark(n.clean)
+            kinds[i] = QuestionKind.QUESTION if asks else QuestionKind.COMMENT
+        else:
             social.append(i)
     if social:
         head = load_head("kind")
