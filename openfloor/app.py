@@ -108,12 +108,13 @@ def _register_blueprints(app: Flask) -> None:
     import domain.web.auth  # noqa: F401  (registers the user loader)
     from intake.views import bp as intake_bp
     from triage.auth_views import bp as auth_bp
+    from triage.chatter_views import bp as chatter_bp
     from triage.decision_views import bp as decisions_bp
     from triage.live import bp as live_bp
     from triage.meeting_admin import bp as meeting_admin_bp
     from triage.views import bp as triage_bp
 
-    for bp in (intake_bp, auth_bp, triage_bp, live_bp, decisions_bp, meeting_admin_bp):
+    for bp in (intake_bp, auth_bp, triage_bp, live_bp, decisions_bp, meeting_admin_bp, chatter_bp):
         app.register_blueprint(bp)
 
     from intake.api import bp as api_bp

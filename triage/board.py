@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from domain.models import Question, QuestionGroup, QuestionStatus, Theme
+from domain.models import Question, QuestionGroup, QuestionKind, QuestionStatus, Theme
 
 
 @dataclass
@@ -34,7 +34,11 @@ class GroupView:
 
 
 def load_board(session: Session, meeting_id: int) -> tuple[list[GroupView], list[Question]]:
-    """Groups (largest first) and the moderation queue of flagged questions."""
+    """Groups (largest first) and the moderation queue of flagged questions.
+
+    Comments and noise are not grouped: they are listed apart (``triage/chatter.py``) unless
+    flagged, when they wait in the moderation queue like any flagged item.
+    """
     questions = session.scalars(
         select(Question)
         .options(joinedload(Question.submission), joinedload(Question.theme))
@@ -55,7 +59,7 @@ def load_board(session: Session, meeting_id: int) -> tuple[list[GroupView], list
         if q.status == QuestionStatus.FLAGGED:
             flagged.append(q)
             continue
-        if q.status == QuestionStatus.REJECTED:
+        if q.status == QuestionStatus.REJECTED or q.kind != QuestionKind.QUESTION:
             continue
         key = q.group_id
         view = views.get(key)

@@ -47,6 +47,7 @@ class MeetingState:
     themes: ThemeMap
     last_question_id: int = 0
     last_decision: datetime | None = None
+    last_promotion: datetime | None = None
     theme_version: int = 0
     known_submissions: set[int] = field(default_factory=set)
 
@@ -256,6 +257,29 @@ def _catch_up(rt: Runtime, session: Session, meeting_id: int, state: MeetingStat
         theme = state.themes.slug_for(theme_id) if theme_id is not None else None
         state.pipeline.dedupe.place(str(sub_id), n.match_text, vec, location, n.hash, theme=theme)
     _apply_staff_decisions(session, meeting_id, state)
+    _apply_promotions(session, meeting_id, state)
+
+
+def _apply_promotions(session: Session, meeting_id: int, state: MeetingState) -> None:
+    """Comments staff promoted to questions become anchors later questions can join."""
+    stmt = (
+        select(Question.submission_id, Question.embedding, Question.decided_at, Question.theme_id,
+               Submission.raw_text, Submission.location)
+        .join(Submission, Submission.id == Question.submission_id)
+        .where(Question.meeting_id == meeting_id, Question.decided_at.is_not(None),
+               Question.kind == QuestionKind.QUESTION, Question.group_locked,
+               Question.status != QuestionStatus.FLAGGED)
+    )  # fmt: skip
+    if state.last_promotion is not None:
+        stmt = stmt.where(Question.decided_at > state.last_promotion)
+    for sub_id, blob, decided_at, theme_id, raw, location in session.execute(stmt):
+        state.last_promotion = _latest(state.last_promotion, decided_at)
+        if blob is None or str(sub_id) in state.pipeline.dedupe:
+            continue
+        n = normalise(raw)
+        vec = np.frombuffer(blob, dtype=np.float16).astype(np.float32)
+        theme = state.themes.slug_for(theme_id) if theme_id is not None else None
+        state.pipeline.dedupe.place(str(sub_id), n.match_text, vec, location, n.hash, theme=theme)
 
 
 def _apply_staff_decisions(session: Session, meeting_id: int, state: MeetingState) -> None:

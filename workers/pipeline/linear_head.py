@@ -58,8 +58,8 @@ class LinearHead:
         )
 
 
-def _expected_digests() -> dict[str, str]:
-    sums = HEADS_DIR / "SHA256SUMS"
+def _expected_digests(directory: Path) -> dict[str, str]:
+    sums = directory / "SHA256SUMS"
     out = {}
     for line in sums.read_text(encoding="utf-8").splitlines():
         if line.strip():
@@ -69,11 +69,11 @@ def _expected_digests() -> dict[str, str]:
 
 
 @cache
-def load_head(name: str) -> LinearHead:
-    """Read ``heads/<name>.json``, checking its sha256 against ``heads/SHA256SUMS``."""
-    path = HEADS_DIR / f"{name}.json"
+def load_head(name: str, directory: Path = HEADS_DIR) -> LinearHead:
+    """Read ``<directory>/<name>.json``, checking its sha256 against ``SHA256SUMS`` there."""
+    path = directory / f"{name}.json"
     raw = path.read_bytes()
-    expected = _expected_digests().get(path.name)
+    expected = _expected_digests(directory).get(path.name)
     actual = hashlib.sha256(raw).hexdigest()
     if expected != actual:
         raise HeadIntegrityError(f"{path.name}: sha256 {actual} is not the recorded {expected}")
