@@ -41,7 +41,7 @@ from workers.pipeline.normalise import normalise  # noqa: E402
 
 DATA = ROOT / "bench" / "data"
 CODES = ("abuse", "spam", "out_of_scope")
-#: the learned moderation flag fires when its out-of-fold precision is at least this
+#: the learned moderation flag fires where its out-of-fold precision is at least this
 TARGET_PRECISION = 0.95
 
 

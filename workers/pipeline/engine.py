@@ -108,7 +108,12 @@ class Pipeline:
             pd_flag = flag_personal_data(found)
             if pd_flag is not None:
                 item_flags.append(pd_flag)
-            campaign = self.repeats.observe(n.hash, item.author or item.id, item.at)
+            # emoji-only items all share the empty text: many senders of it are no campaign
+            campaign = (
+                self.repeats.observe(n.hash, item.author or item.id, item.at)
+                if n.match_text
+                else None
+            )
             if campaign is not None and not any(f.code == SPAM for f in item_flags):
                 item_flags.append(campaign)
             flags.append(item_flags)
