@@ -202,7 +202,7 @@ def main() -> int:
             written[path.name] = hashlib.sha256(path.read_bytes()).hexdigest()
     if written:
         lines = [f"{digest}  {name}" for name, digest in sorted(written.items())]
-        (HEADS_DIR / "SHA256SUMS").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        (HEADS_DIR / "sha256sums.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return 0
 
 

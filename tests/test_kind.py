@@ -136,3 +136,19 @@ def test_cluster_writes_kind_and_reads_channel_and_author(tmp_path: Path) -> Non
     assert result["a"]["dup_group"] == "a"  # not grouped
     # five accounts posting one text is a campaign, one account five times is not
     assert "spam" in result["d4"]["flags"] and "spam" not in result["e4"]["flags"]
+
+
+def test_emoji_from_many_senders_is_not_a_campaign(pipeline: Pipeline) -> None:
+    p = Pipeline(embedder=pipeline.embedder)
+    items = [Item(id=str(n), text="👍", channel="facebook", author=f"fb:{n}") for n in range(8)]
+    assert all(a.flags == () for a in p.analyse(items))
+
+
+def test_words_that_only_look_like_slurs_and_hateful_generalisations(pipeline: Pipeline) -> None:
+    assert _one(pipeline, "Are there spaces left on the speedwatch course?", "web").flags == ()
+    hate = _one(pipeline, "Foreigners flooding in, deport the lot", "facebook")
+    assert any("hateful generalisation" in f.reason for f in hate.flags)
+    reported = _one(
+        pipeline, "They shouted deport the foreigners at my neighbour, is it a hate crime?"
+    )
+    assert not any("hateful" in f.reason for f in reported.flags)

@@ -4,7 +4,7 @@ A head is a JSON file in ``workers/pipeline/heads/`` written by ``scripts/train_
 (scikit-learn, at build time only) from committed training data. At run time it is one
 matrix product in numpy, so a head costs microseconds per question and needs no model
 library. The file records the sha256 of the training data it was fitted on, and its own
-digest is checked against ``heads/SHA256SUMS`` when it is loaded.
+digest is checked against ``heads/sha256sums.txt`` when it is loaded.
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ class LinearHead:
 
 
 def _expected_digests(directory: Path) -> dict[str, str]:
-    sums = directory / "SHA256SUMS"
+    sums = directory / "sha256sums.txt"
     out = {}
     for line in sums.read_text(encoding="utf-8").splitlines():
         if line.strip():
@@ -70,7 +70,7 @@ def _expected_digests(directory: Path) -> dict[str, str]:
 
 @cache
 def load_head(name: str, directory: Path = HEADS_DIR) -> LinearHead:
-    """Read ``<directory>/<name>.json``, checking its sha256 against ``SHA256SUMS`` there."""
+    """Read ``<directory>/<name>.json``, checking its sha256 against ``sha256sums.txt`` there."""
     path = directory / f"{name}.json"
     raw = path.read_bytes()
     expected = _expected_digests(directory).get(path.name)
