@@ -2,7 +2,7 @@
 
 Build-time only (scikit-learn is not a runtime dependency)::
 
-    .venv/bin/pip install scikit-learn
+    .venv/bin/pip install -e '.[train]'
     .venv/bin/python scripts/train_heads.py            # writes workers/pipeline/heads/
     .venv/bin/python scripts/train_heads.py --check    # cross-validated scores only
 
