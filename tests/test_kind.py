@@ -99,6 +99,11 @@ def test_slogans_and_test_posts(pipeline: Pipeline) -> None:
     assert _one(pipeline, "Is there a roadside test for drug driving?", "web").flags == ()
 
 
+def test_welsh_cyngor_is_advice_as_often_as_council(pipeline: Pipeline) -> None:
+    text = "Oes modd cael cymorth drwy'r Gymraeg gan y Llinell Cyngor i Ddioddefwyr?"
+    assert _one(pipeline, text, "email").flags == ()
+
+
 def test_welsh_is_recognised() -> None:
     assert looks_welsh("pam nad oes heddlu yn nhrefyclo")
     assert not looks_welsh("why are there no police in knighton")

@@ -103,8 +103,6 @@ _SOFT_TOPICS = [
          r"\bthe tip\b|\bplay area\b|\bmarket (?:hall|rents?|traders)\b|\bleylandii\b"
          r"|\bbonfires? in (?:the |their |my |our )?gardens?\b|\bstudent loans?\b"
          r"|\bpark and ride\b|\bwind turbines?\b|\bfreedom of information\b"),
-    rule("council services", "cyngor",
-         r"\bcyngor\b"),
 ]  # fmt: skip
 # A council topic with one of these is in scope (the topic's own policing angle).
 _SCOPE_OVERRIDES = {
