@@ -248,9 +248,10 @@ def _catch_up(rt: Runtime, session: Session, meeting_id: int, state: MeetingStat
         n = normalise(raw)
         # copies sent through other workers count towards a copy-paste campaign here too
         channel, name, external_id, received_at = sender
-        state.pipeline.repeats.observe(
-            n.hash, author_key(channel.value, name, external_id), received_at.timestamp()
-        )
+        if n.match_text:  # emoji-only items share the empty text: no campaign (engine.py)
+            state.pipeline.repeats.observe(
+                n.hash, author_key(channel.value, name, external_id), received_at.timestamp()
+            )
         if status == QuestionStatus.FLAGGED or kind != QuestionKind.QUESTION:
             continue
         vec = np.frombuffer(blob, dtype=np.float16).astype(np.float32)
