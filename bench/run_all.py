@@ -96,6 +96,10 @@ def main() -> None:
         body, seconds = run(module, extra)
         command = " ".join(["python -m", *module, *extra])
         parts.append(f"## {title}\n\nCommand: `{command}` ({seconds:.0f} s)\n\n{body}\n")
+    # first-contact figures on blind sets are a record, never re-measured: copied in as kept
+    first_contact = ROOT / "docs" / "first-contact.md"
+    if first_contact.exists():
+        parts.append(first_contact.read_text(encoding="utf-8"))
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     Path(args.output).write_text("\n".join(parts))
     print(f"wrote {args.output}", file=sys.stderr)

@@ -111,6 +111,7 @@ def _register_blueprints(app: Flask) -> None:
     from intake.views import bp as intake_bp
     from triage.admin_views import bp as admin_bp
     from triage.auth_views import bp as auth_bp
+    from triage.chatter_views import bp as chatter_bp
     from triage.collector_views import bp as collectors_bp
     from triage.decision_views import bp as decisions_bp
     from triage.live import bp as live_bp
@@ -123,7 +124,7 @@ def _register_blueprints(app: Flask) -> None:
     install_access(app)
     for bp in (
         intake_bp, auth_bp, triage_bp, live_bp, decisions_bp, meeting_admin_bp, admin_bp,
-        rights_bp, collectors_bp,
+        rights_bp, collectors_bp, chatter_bp,
     ):  # fmt: skip
         app.register_blueprint(bp)
 

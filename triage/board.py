@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import String, select, type_coerce
+from sqlalchemy import String, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from domain.models import (
@@ -19,6 +19,7 @@ from domain.models import (
     AgendaItemGroup,
     Question,
     QuestionGroup,
+    QuestionKind,
     QuestionStatus,
     Submission,
     Theme,
@@ -174,7 +175,12 @@ def load_board(
     query = (
         select(*_COLUMNS)
         .join(Submission, Submission.id == Question.submission_id)
-        .where(Question.meeting_id == meeting_id, Question.status != QuestionStatus.REJECTED)
+        .where(
+            Question.meeting_id == meeting_id,
+            Question.status != QuestionStatus.REJECTED,
+            # comments and noise are listed apart (triage/chatter.py) unless flagged
+            or_(Question.kind == QuestionKind.QUESTION, Question.status == QuestionStatus.FLAGGED),
+        )
         .order_by(Question.id)
     )
     if only_group is not None:  # one card's questions
