@@ -49,6 +49,8 @@ def test_rehearse_200_comments_50_posts_30_seconds(tmp_path: Path) -> None:
         # what the question/chatter classifier decided, read back from the database
         assert summary["questions"] == kinds.get(QuestionKind.QUESTION, 0)
         assert sum(kinds.values()) == 250
+        # the script makes about 60% of comments plain chatter: most of it is told apart
+        assert 60 < summary["questions"] < 200
         chatter_grouped = session.scalar(
             select(func.count())
             .select_from(Question)
@@ -61,8 +63,8 @@ def test_rehearse_200_comments_50_posts_30_seconds(tmp_path: Path) -> None:
         assert summary["chatter_forwarded"] == chatter_grouped == 0  # chatter is not forwarded
 
         # the questions are on the triage board (grouped, or waiting for moderation)
-        groups, flagged = load_board(session, meeting_id)
-        on_board = {q.id for g in groups for q in g.questions} | {q.id for q in flagged}
+        board = load_board(session, meeting_id, page_size=None)
+        on_board = {m.id for c in board.cards for m in c.members} | {m.id for m in board.flagged}
         questions = set(
             session.scalars(
                 select(Question.id).where(
