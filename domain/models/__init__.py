@@ -22,6 +22,7 @@ from domain.models.enums import (
     SubmissionStatus,
 )
 from domain.models.meeting import Meeting
+from domain.models.onair import LiveSuggestion, OnAir
 from domain.models.outbox import OutboxMessage
 from domain.models.question import Question, QuestionGroup
 from domain.models.submission import Submission
@@ -38,9 +39,11 @@ __all__ = [
     "AuditEvent",
     "Channel",
     "Coverage",
+    "LiveSuggestion",
     "Meeting",
     "MeetingKind",
     "MeetingStatus",
+    "OnAir",
     "OutboxMessage",
     "Phase",
     "PublishedAgenda",
