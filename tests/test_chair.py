@@ -295,3 +295,15 @@ def test_coverage_recorded_as_the_meeting_runs(
     assert after[floor["speed_group"]] == Coverage.ANSWERED_WITHIN
     assert {g for g, c in after.items() if c == Coverage.OPEN} == set()
     assert sum(c == Coverage.NOT_COVERED for c in after.values()) == len(after) - 2
+
+
+def test_overlay_may_be_framed_by_a_web_studio_and_nothing_else_may(
+    client: FlaskClient, people: None, rt: Runtime, meeting: Meeting
+) -> None:
+    overlay = client.get(_overlay(client, rt, meeting))
+    assert "X-Frame-Options" not in overlay.headers
+    assert "frame-ancestors 'self' https:" in overlay.headers["Content-Security-Policy"]
+    assert "script-src 'self' 'nonce-" in overlay.headers["Content-Security-Policy"]
+    sign_in(client, CHAIR)
+    chair = client.get(_chair_url(meeting))
+    assert chair.headers["X-Frame-Options"] == "SAMEORIGIN"

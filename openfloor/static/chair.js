@@ -22,7 +22,7 @@
   function refresh() {
     if (busy) { again = true; return; }
     busy = true;
-    fetch(window.location.pathname, { credentials: "same-origin", cache: "no-store" })
+    fetch(root.getAttribute("data-regions"), { credentials: "same-origin", cache: "no-store" })
       .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.text(); })
       .then(function (html) {
         var doc = new DOMParser().parseFromString(html, "text/html");
@@ -33,7 +33,7 @@
         mark();
         tick();
       })
-      .catch(function () { again = true; })
+      .catch(function () { window.setTimeout(refresh, 1000); })
       .finally(function () {
         busy = false;
         if (again) { again = false; window.setTimeout(refresh, 50); }

@@ -21,6 +21,22 @@ from triage.onair.actions import OVERLAY
 bp = Blueprint("overlay", __name__, template_folder="../templates", url_prefix="/overlay")
 
 HEARTBEAT_MS = 10_000
+# OBS loads the page itself; StreamYard and other web studios frame it, so the overlay page
+# (which has no actions to hijack) may be framed; everything else stays as strict as the app's.
+FRAMEABLE = {
+    "frame_options": None,
+    "content_security_policy": {
+        "default-src": "'self'",
+        "style-src": "'self'",
+        "script-src": "'self'",
+        "connect-src": "'self'",
+        "img-src": "'self'",
+        "frame-ancestors": "'self' https:",
+        "base-uri": "'none'",
+        "form-action": "'none'",
+        "object-src": "'none'",
+    },
+}
 PRIVATE = {
     "Cache-Control": "no-store",
     "X-Robots-Tag": "noindex, nofollow",
@@ -57,6 +73,9 @@ def page(secret: str) -> tuple[str, int, dict[str, str]]:
     """The lower third, with what is on air now."""
     row = _open(secret)
     return render_template("overlay.html", state=payload(row), secret=secret), 200, PRIVATE
+
+
+page.talisman_view_options = FRAMEABLE  # type: ignore[attr-defined]  # read by flask-talisman
 
 
 @bp.get("/<secret>/state")

@@ -25,6 +25,7 @@ from triage.agenda.read import AgendaView, ItemView, asker, load_agenda, visible
 from triage.attribution import attribution_line
 
 LIVE_ENTRIES = 40
+LIVE_SCAN = 200
 NEXT_ITEMS = 4
 
 
@@ -143,6 +144,7 @@ def live_entries(
         .options(joinedload(Question.submission), joinedload(Question.theme))
         .where(Question.meeting_id == meeting_id, Submission.phase == Phase.LIVE)
         .order_by(Question.id.desc())
+        .limit(LIVE_SCAN)  # the newest points are what the chair needs; the board has the rest
     ).all()
     by_group: dict[object, list[Question]] = {}
     for q in rows:

@@ -3,6 +3,8 @@ chair (and admins) run the on-air actions. Every form works without JavaScript."
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -35,20 +37,31 @@ def _role() -> str:
     return str(current_user.role.value)
 
 
-@bp.get("")
-@staff_required
-def view(meeting_id: int) -> str:
-    """The chair's screen (the same for everyone signed in, with the actions their role has)."""
+def _context(meeting_id: int) -> dict[str, Any]:
     rt = runtime()
     meeting = _meeting(meeting_id)
     after = events.last_id(rt.redis, rt.prefix, meeting_id)
     chair = load_chair(rt.db.session(), meeting)
-    state = chair.state
-    return render_template(
-        "triage/chair.html", meeting=meeting, chair=chair, after=after,
-        can_run=_role() in ("chair", "admin"), can_forward=_role() in ("staff", "admin"),
-        overlay_secret=state.overlay_secret if state else None,
-    )  # fmt: skip
+    return {
+        "meeting": meeting, "chair": chair, "after": after,
+        "can_run": _role() in ("chair", "admin"), "can_forward": _role() in ("staff", "admin"),
+        "overlay_secret": chair.state.overlay_secret if chair.state else None,
+    }  # fmt: skip
+
+
+@bp.get("")
+@staff_required
+def view(meeting_id: int) -> str:
+    """The chair's screen (the same for everyone signed in, with the actions their role has)."""
+    return render_template("triage/chair.html", **_context(meeting_id))
+
+
+@bp.get("/regions")
+@staff_required
+def regions(meeting_id: int) -> tuple[str, int, dict[str, str]]:
+    """Only the parts that change, for the page's live refresh."""
+    html = render_template("triage/chair/regions.html", **_context(meeting_id))
+    return html, 200, {"Cache-Control": "no-store"}
 
 
 def _back(meeting_id: int, anchor: str = "") -> Response:
