@@ -59,3 +59,26 @@ def comments(n: int = 300, seed: int = 5, tag: str = "rh") -> list[Comment]:
         channel = "facebook" if rng.random() < 0.75 else "twitter"
         out.append(Comment(f"{tag}-{i:04d}", channel, text, name))
     return out
+
+
+# Records, in the browser, when each question id first shows on the chair's screen (cards carry
+# the ids of the live questions they stand for in data-qids).
+WATCH = """() => {
+  window.__seen = window.__seen || {};
+  const record = () => {
+    const now = Date.now();
+    document.querySelectorAll('[data-qids]').forEach(el => {
+      el.getAttribute('data-qids').split(' ').forEach(id => {
+        if (id && !(id in window.__seen)) { window.__seen[id] = now; }
+      });
+    });
+  };
+  new MutationObserver(record).observe(document.body, {childList: true, subtree: true});
+  record();
+}"""
+
+
+def p95(values: list[float]) -> float:
+    """95th percentile (nearest rank below)."""
+    ordered = sorted(values)
+    return ordered[int(0.95 * (len(ordered) - 1))]

@@ -7,6 +7,7 @@ Each section is produced by its own script (run it alone to repeat one figure):
 * ``python -m bench.eval_moderation``  abuse / spam / out-of-scope / personal-data flags
 * ``python -m bench.embedders``        embedding candidates: quality, speed, install size
 * ``python -m bench.throughput``       worker throughput and per-question cost as a meeting grows
+* ``python -m bench.chair_delay``      live comment → chair's screen delay at 20 comments/s
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ SECTIONS: list[tuple[str, list[str]]] = [
     ("Theme grouping", ["bench.eval_themes"]),
     ("Moderation and personal data", ["bench.eval_moderation"]),
     ("Worker throughput and growth", ["bench.throughput"]),
+    ("Comment to the chair's screen", ["bench.chair_delay"]),
 ]
 
 

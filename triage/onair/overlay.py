@@ -46,7 +46,7 @@ PRIVATE = {
 
 def _find(secret: str) -> OnAir | None:
     session = runtime().db.session()
-    session.expire_all()  # a long-lived stream must see the chair's latest choice
+    session.rollback()  # end the read transaction: a long-lived stream must see new commits
     return session.query(OnAir).filter(OnAir.overlay_secret == secret).one_or_none()
 
 

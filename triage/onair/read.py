@@ -110,7 +110,7 @@ class ChairView:
 def load_chair(session: Session, meeting: Meeting) -> ChairView:
     """Build the chair's view of ``meeting`` from the database."""
     state = session.get(OnAir, meeting.id)
-    agenda = load_agenda(session, meeting)
+    agenda = load_agenda(session, meeting, unplaced=False)
     items = agenda.items
     current_id = state.current_item_id if state else None
     current = next((i for i in items if i.item.id == current_id), None)
