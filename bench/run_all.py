@@ -7,7 +7,8 @@ Each section is produced by its own script (run it alone to repeat one figure):
 * ``python -m bench.eval_moderation``  abuse / spam / out-of-scope / personal-data flags
 * ``python -m bench.embedders``        embedding candidates: quality, speed, install size
 * ``python -m bench.throughput``       worker throughput and per-question cost as a meeting grows
-* ``python -m bench.chair_delay``      live comment → chair's screen delay at 20 comments/s
+* ``python -m bench.collectors``       collector throughput; delay at 20 comments per second
+* ``python -m bench.chair_delay``      comment on the fake platform → chair's screen at 20/s
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ SECTIONS: list[tuple[str, list[str]]] = [
     ("Theme grouping", ["bench.eval_themes"]),
     ("Moderation and personal data", ["bench.eval_moderation"]),
     ("Worker throughput and growth", ["bench.throughput"]),
+    ("Social collectors", ["bench.collectors"]),
     ("Comment to the chair's screen", ["bench.chair_delay"]),
 ]
 

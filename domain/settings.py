@@ -46,6 +46,18 @@ class Settings:
     # Reverse proxies in front of the app whose X-Forwarded-* headers are trusted (0 = none).
     proxy_hops: int = 0
     log_level: str = "INFO"
+    # Social collectors. Credentials come from here (the environment) or the secrets file,
+    # never the database; they are kept out of repr so no log line can carry them.
+    x_bearer_token: str = field(default="", repr=False)
+    facebook_access_token: str = field(default="", repr=False)
+    # A file of KEY=value lines (X_BEARER_TOKEN, FACEBOOK_ACCESS_TOKEN), e.g. a Docker secret.
+    social_secrets_file: str = ""
+    # API base URLs: empty means the real platforms; rehearsal points them at its fakes.
+    x_api_url: str = ""
+    graph_api_url: str = "https://graph.facebook.com/v21.0"
+    graph_stream_url: str = "https://streaming-graph.facebook.com"
+    # Seconds one live collector job streams or polls before handing over to the next.
+    collector_window: float = 55.0
     testing: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 

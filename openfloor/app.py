@@ -108,13 +108,17 @@ def _register_blueprints(app: Flask) -> None:
     import domain.web.auth  # noqa: F401  (registers the user loader)
     from intake.views import bp as intake_bp
     from triage.auth_views import bp as auth_bp
+    from triage.collector_views import bp as collectors_bp
     from triage.decision_views import bp as decisions_bp
     from triage.live import bp as live_bp
     from triage.meeting_admin import bp as meeting_admin_bp
     from triage.subject_access_views import bp as rights_bp
     from triage.views import bp as triage_bp
 
-    for bp in (intake_bp, auth_bp, triage_bp, live_bp, decisions_bp, meeting_admin_bp, rights_bp):
+    for bp in (
+        intake_bp, auth_bp, triage_bp, live_bp, decisions_bp, meeting_admin_bp, rights_bp,
+        collectors_bp,
+    ):  # fmt: skip
         app.register_blueprint(bp)
 
     from triage.agenda.public import bp as agenda_public_bp

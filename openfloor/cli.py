@@ -125,6 +125,40 @@ def cluster(input_: Any, output: Any, progress: bool | None) -> None:
     click.echo(f"{count} questions written", err=True)
 
 
+@main.command()
+@click.option("--meeting", "slug", default=None, help="Meeting slug (a copy!); default: a new one.")
+@click.option("--comments", default=200, show_default=True, help="Facebook comments to post.")
+@click.option("--posts", default=50, show_default=True, help="X posts to publish.")
+@click.option("--seconds", default=30.0, show_default=True, help="Length of the broadcast.")
+@click.option(
+    "--faults/--no-faults",
+    default=True,
+    show_default=True,
+    help="Play a 429, a 5xx, a dropped stream, a deletion and a collector restart.",
+)
+def rehearse(slug: str | None, comments: int, posts: int, seconds: float, faults: bool) -> None:
+    """Play a scripted broadcast on fake X and Facebook servers through the real collectors."""
+    import json
+
+    from openfloor.rehearsal.run import rehearse as run_rehearsal
+
+    settings = load_settings()
+    Path(settings.instance_path).mkdir(parents=True, exist_ok=True)
+    upgrade(settings.resolved_database_url())
+    rt = _runtime(settings)
+    log_file = Path(settings.instance_path) / "rehearsal-worker.log"
+    try:
+        summary = run_rehearsal(rt, slug=slug, comments=comments, posts=posts,
+                                seconds=seconds, log=log_file, faults=faults)  # fmt: skip
+    except LookupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        rt.close()
+        if not settings.redis_url:
+            stop_embedded_redis(settings.instance_path)
+    click.echo(json.dumps(summary))
+
+
 @main.command("worker-health")
 @click.option("--max-age", default=120, show_default=True, help="Seconds since last heartbeat.")
 def worker_health(max_age: int) -> None:
@@ -166,6 +200,7 @@ def run(host: str, port: int, with_demo: bool) -> None:
     exe = [sys.executable, "-m", "openfloor"]
     commands = [
         [*exe, "worker"],
+        [*exe, "worker", "--queue", "collect"],
         [*exe, "scheduler"],
         [*exe, "web", "--host", host, "--port", str(port)],
     ]

@@ -9,6 +9,7 @@ from domain.models.agenda import (
 )
 from domain.models.api_token import ApiToken
 from domain.models.audit import AuditEvent
+from domain.models.collector import CollectorSettings, CollectorState
 from domain.models.enums import (
     AgendaStatus,
     Channel,
@@ -38,6 +39,8 @@ __all__ = [
     "ApiToken",
     "AuditEvent",
     "Channel",
+    "CollectorSettings",
+    "CollectorState",
     "Coverage",
     "LiveSuggestion",
     "Meeting",

@@ -3,6 +3,7 @@ Wi-Fi link: open streams die at once and new connections are refused until it is
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 
@@ -56,10 +57,8 @@ class CuttableProxy:
     def _drop(self, s: socket.socket) -> None:
         with self._lock:
             self._open.discard(s)
-        try:
+        with contextlib.suppress(OSError):
             s.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
         s.close()
 
     def cut(self) -> None:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-01 22:18:53.816172
+Create Date: 2026-12-01 22:34:46.760503
 """
 
 from __future__ import annotations
@@ -201,6 +201,46 @@ def upgrade() -> None:
     with op.batch_alter_table("audit_event", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_audit_event_at"), ["at"], unique=False)
 
+    op.create_table(
+        "collector_settings",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("meeting_id", sa.Integer(), nullable=False),
+        sa.Column("enabled", sa.Boolean(), nullable=False),
+        sa.Column("x_account", sa.String(length=80), nullable=False),
+        sa.Column("facebook_live_video_id", sa.String(length=80), nullable=False),
+        sa.Column("facebook_post_ids", sa.Text(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["meeting_id"],
+            ["meeting.id"],
+            name=op.f("fk_collector_settings_meeting_id_meeting"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_collector_settings")),
+        sa.UniqueConstraint("meeting_id", name=op.f("uq_collector_settings_meeting_id")),
+    )
+    op.create_table(
+        "collector_state",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("meeting_id", sa.Integer(), nullable=False),
+        sa.Column("source", sa.String(length=20), nullable=False),
+        sa.Column("checkpoint", sa.JSON(), nullable=False),
+        sa.Column("items_collected", sa.Integer(), nullable=False),
+        sa.Column("last_success_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("failing_since", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("last_error", sa.String(length=300), nullable=False),
+        sa.Column("rate_limited_until", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["meeting_id"],
+            ["meeting.id"],
+            name=op.f("fk_collector_state_meeting_id_meeting"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_collector_state")),
+        sa.UniqueConstraint(
+            "meeting_id", "source", name=op.f("uq_collector_state_meeting_id_source")
+        ),
+    )
     op.create_table(
         "published_agenda",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -536,6 +576,8 @@ def downgrade() -> None:
     op.drop_table("submission")
     op.drop_table("question_group")
     op.drop_table("published_agenda")
+    op.drop_table("collector_state")
+    op.drop_table("collector_settings")
     with op.batch_alter_table("audit_event", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_audit_event_at"))
 
