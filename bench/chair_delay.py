@@ -1,9 +1,10 @@
-"""Comment → chair's screen: the delay, measured in Chromium, from a live comment being posted
-to it showing in the chair's live column, at a steady rate (20 comments a second by default).
+"""Comment → chair's screen: the delay, measured in Chromium, from a Facebook Live comment
+appearing on the fake Graph API server to it showing in the chair's live column, at a steady
+rate (20 comments a second by default).
 
-Everything is real and local: an embedded Redis, SQLite, the web app over HTTP, an
-`openfloor worker` process and Debian's Chromium through Playwright. Comments enter through the
-intake path the collectors use (outbox → queue). Prints a markdown table for
+Everything is real and local: an embedded Redis, SQLite, the web app over HTTP, the fake
+platforms of `openfloor rehearse` with the real collectors reading them, an `openfloor worker`
+process and Debian's Chromium through Playwright. Prints a markdown table for
 docs/benchmarks.md.
 
     python -m bench.chair_delay --comments 300 --rate 20
@@ -12,14 +13,12 @@ docs/benchmarks.md.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,18 +29,20 @@ from werkzeug.serving import make_server
 
 from bench.broadcast import WATCH, comments, p95
 from domain.migrate import upgrade
-from domain.models import Meeting, MeetingKind, MeetingStatus, Question, Role, StaffUser
+from domain.models import Question, Role, StaffUser
 from domain.runtime import Runtime, install
 from domain.settings import load_settings
-from intake.submit import submit
 from openfloor.app import create_app, resolve_redis_url
+from openfloor.embedded import stop_embedded_redis
+from openfloor.rehearsal.run import VIDEO, Collectors, prepare_meeting, start_worker
+from openfloor.rehearsal.servers import FakePlatforms
 from triage.onair.read import shown
 
 CHROMIUM = os.environ.get("OPENFLOOR_CHROMIUM", "/usr/bin/chromium")
 PASSWORD = "bench password for the chair"
 
 
-def _setup(workdir: Path) -> tuple[Any, Runtime, Meeting]:
+def _setup(workdir: Path) -> tuple[Any, Runtime, int]:
     overrides = {"instance_path": str(workdir), "queue_prefix": f"cd{time.time_ns()}"}
     settings = load_settings({}, overrides)
     upgrade(settings.resolved_database_url())
@@ -51,22 +52,20 @@ def _setup(workdir: Path) -> tuple[Any, Runtime, Meeting]:
     with rt.db.transaction() as session:
         chair = StaffUser(email="bench-chair@example.org", display_name="Chair", role=Role.CHAIR)
         chair.set_password(PASSWORD)
-        meeting = Meeting(slug="bench-live", title="Benchmark live meeting",
-                          kind=MeetingKind.FACEBOOK_LIVE, status=MeetingStatus.LIVE,
-                          scheduled_start=datetime.now(UTC))  # fmt: skip
-        session.add_all([chair, meeting])
-    return app, rt, meeting
+        session.add(chair)
+    meeting_id, _, _ = prepare_meeting(rt, None)  # a new live meeting, collectors on the fakes
+    return app, rt, meeting_id
 
 
-def _questions(rt: Runtime, meeting_id: int) -> list[Question]:
+def _stored(rt: Runtime, meeting_id: int) -> dict[str, Question]:
+    """The meeting's questions by their platform id."""
     with rt.db.transaction() as session:
-        return list(
-            session.scalars(
-                select(Question)
-                .options(joinedload(Question.submission))
-                .where(Question.meeting_id == meeting_id)
-            ).unique()
-        )
+        rows = session.scalars(
+            select(Question)
+            .options(joinedload(Question.submission))
+            .where(Question.meeting_id == meeting_id)
+        ).unique()
+        return {q.submission.external_id: q for q in rows}
 
 
 def _wait(predicate: Any, timeout: float) -> None:
@@ -79,19 +78,19 @@ def _wait(predicate: Any, timeout: float) -> None:
 
 def measure(n: int, rate: float) -> dict[str, Any]:
     """Play ``n`` comments at ``rate`` a second; delays in ms for every one that is shown."""
-    with tempfile.TemporaryDirectory() as tmp:
-        app, rt, meeting = _setup(Path(tmp))
+    with tempfile.TemporaryDirectory() as tmp, FakePlatforms() as fakes:
+        app, rt, meeting_id = _setup(Path(tmp))
         server = make_server("127.0.0.1", 0, app, threaded=True)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         base = f"http://127.0.0.1:{server.server_port}"
-        env = {**os.environ, "INSTANCE_PATH": tmp, "REDIS_URL": rt.redis_url,
-               "DATABASE_URL": rt.settings.resolved_database_url(), "QUEUE_PREFIX": rt.prefix,
-               "LOG_LEVEL": "WARNING"}  # fmt: skip
-        worker = subprocess.Popen([sys.executable, "-m", "openfloor", "worker"], env=env)
+        worker = start_worker(rt, Path(tmp) / "worker.log")
+        settings = dataclasses.replace(rt.settings, **fakes.settings(), collector_window=3600.0)
+        crt = Runtime(settings=settings, redis_url=rt.redis_url)
+        collectors = Collectors(crt, meeting_id)
+        collectors.start()
         try:
-            submit(rt, meeting, channel="facebook", text="Warm-up: is the stream on?",
-                   external_id="warm-up")  # fmt: skip
-            _wait(lambda: _questions(rt, meeting.id), 300)
+            warm = fakes.platform.post("Warm-up: is the stream on?", object_id=VIDEO)
+            _wait(lambda: warm.id in _stored(rt, meeting_id), 300)
             with sync_playwright() as pw:
                 browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
                 page = browser.new_page(viewport={"width": 1280, "height": 800})
@@ -100,19 +99,17 @@ def measure(n: int, rate: float) -> dict[str, Any]:
                 page.get_by_label("Password", exact=True).fill(PASSWORD)
                 page.get_by_role("button", name="Sign in").click()
                 page.wait_for_url("**/triage/**")
-                page.goto(f"{base}/triage/meetings/{meeting.id}/chair")
+                page.goto(f"{base}/triage/meetings/{meeting_id}/chair")
                 page.evaluate(WATCH)
-                posted: dict[str, float] = {}
-                broadcast = comments(n, seed=13, tag="bench")
+                appeared: dict[str, float] = {}
                 start = time.monotonic()
-                for i, c in enumerate(broadcast):
+                for i, c in enumerate(comments(n, seed=13, tag="bench")):
                     time.sleep(max(0.0, start + i / rate - time.monotonic()))
-                    posted[c.external_id] = time.time() * 1000
-                    submit(rt, meeting, channel=c.channel, text=c.text,
-                           external_id=c.external_id, author_name=c.author_name)  # fmt: skip
-                _wait(lambda: len(_questions(rt, meeting.id)) == n + 1, 300)
-                wanted = {str(q.id): q for q in _questions(rt, meeting.id)
-                          if q.submission.external_id in posted and shown(q)}  # fmt: skip
+                    item = fakes.platform.post(c.text, object_id=VIDEO, author_name=c.author_name)
+                    appeared[item.id] = item.appeared * 1000
+                _wait(lambda: set(appeared) <= set(_stored(rt, meeting_id)), 300)
+                wanted = {str(q.id): q for ext, q in _stored(rt, meeting_id).items()
+                          if ext in appeared and shown(q)}  # fmt: skip
 
                 def seen() -> dict[str, float]:
                     return dict(page.evaluate("() => window.__seen || {}"))
@@ -121,11 +118,14 @@ def measure(n: int, rate: float) -> dict[str, Any]:
                 at = seen()
                 browser.close()
         finally:
+            collectors.halt()
+            crt.close()
             worker.terminate()
             worker.wait(timeout=60)
             server.shutdown()
             rt.close()
-    delays = sorted(at[qid] - posted[q.submission.external_id] for qid, q in wanted.items())
+            stop_embedded_redis(tmp)
+    delays = sorted(at[qid] - appeared[q.submission.external_id] for qid, q in wanted.items())
     return {
         "comments": n,
         "rate": rate,
@@ -139,10 +139,11 @@ def measure(n: int, rate: float) -> dict[str, Any]:
 def markdown(r: dict[str, Any]) -> str:
     """The benchmark's section of docs/benchmarks.md."""
     return "\n".join([
-        f"{r['comments']} live comments posted at {r['rate']:g} a second; {r['shown']} of them "
+        f"{r['comments']} Facebook Live comments posted on the fake Graph API at {r['rate']:g} a "
+        f"second and collected by the real collectors; {r['shown']} of them "
         "are questions that pass moderation and must reach the chair's screen (the rest are "
         "chatter or held for moderation). Delay from posting to showing in the chair's live "
-        "column, measured in Chromium with a MutationObserver:",
+        "column (from the moment it appears on the fake), measured in Chromium:",
         "",
         "| comments/s | median | p95 | max | target |",
         "|---|---|---|---|---|",

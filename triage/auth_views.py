@@ -50,14 +50,11 @@ def login() -> str | Response:
         user = session.scalar(select(StaffUser).where(func.lower(StaffUser.email) == email))
         if user is not None and user.active and user.check_password(form.password.data or ""):
             login_user(user)
-            record(
-                session(),
-                "staff.login",
-                actor_id=user.id,
-                target_type="staff_user",
-                target_id=user.id,
-            )
-            session.commit()
+            # its own write transaction (BEGIN IMMEDIATE on SQLite): upgrading this request's
+            # read to a write fails with "database is locked" while collectors and workers write
+            with runtime().db.transaction() as tx:
+                record(tx, "staff.login", actor_id=user.id, target_type="staff_user",
+                       target_id=user.id)  # fmt: skip
             return redirect(_safe_next(request.args.get("next")))
         form.password.errors = ["Email address or password is not right"]
     return render_template("triage/login.html", form=form)
