@@ -119,9 +119,13 @@ def test_who_may_read_and_act(
 ) -> None:
     url = _chair_url(meeting)
     assert client.get(url).status_code == 302  # sign in first
+    assert client.get(url + "/regions").status_code == 302
     for email in (STAFF_EMAIL, CHAIR, ADMIN):
         sign_in(client, email)
         assert client.get(url).status_code == 200
+        regions = client.get(url + "/regions")
+        assert regions.status_code == 200 and 'id="live"' in regions.get_data(as_text=True)
+        assert "<html" not in regions.get_data(as_text=True)  # the live regions only
         client.post("/triage/logout")
     sign_in(client, CHAIR)
     assert _post(client, meeting, f"/questions/{floor['farm_live']}/suggest") == 403

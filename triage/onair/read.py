@@ -80,17 +80,18 @@ class ChairView:
 
     @property
     def started_at(self) -> datetime | None:
-        return self.state.started_at if self.state else None
+        """When the chair put the first item to the panel (aware, UTC)."""
+        started = self.state.started_at if self.state else None
+        if started is not None and started.tzinfo is None:  # SQLite hands back naive UTC
+            started = started.replace(tzinfo=UTC)
+        return started
 
     @property
     def used_minutes(self) -> int:
         """Whole minutes since the chair put the first item to the panel."""
         if self.started_at is None:
             return 0
-        started = self.started_at
-        if started.tzinfo is None:  # SQLite hands back naive UTC
-            started = started.replace(tzinfo=UTC)
-        return int((datetime.now(UTC) - started).total_seconds() // 60)
+        return int((datetime.now(UTC) - self.started_at).total_seconds() // 60)
 
     @property
     def planned_minutes(self) -> int:
