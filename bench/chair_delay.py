@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import logging
 import os
 import statistics
 import tempfile
@@ -79,6 +80,8 @@ def _wait(predicate: Any, timeout: float) -> None:
 def measure(n: int, rate: float) -> dict[str, Any]:
     """Play ``n`` comments at ``rate`` a second; delays in ms for every one that is shown."""
     with tempfile.TemporaryDirectory() as tmp, FakePlatforms() as fakes:
+        # a live stream still open when the server stops is cut mid-read: not worth a traceback
+        logging.getLogger("werkzeug").setLevel(logging.CRITICAL)
         app, rt, meeting_id = _setup(Path(tmp))
         server = make_server("127.0.0.1", 0, app, threaded=True)
         threading.Thread(target=server.serve_forever, daemon=True).start()
