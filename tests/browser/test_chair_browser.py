@@ -25,9 +25,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from bench.broadcast import WATCH, Comment, comments, p95
-from domain.models import Meeting, MeetingStatus, Question, Role, StaffUser
+from domain.models import Meeting, Question, Role, StaffUser
 from domain.runtime import Runtime
-from intake.submit import submit
 from openfloor.rehearsal.platform import Item
 from openfloor.rehearsal.run import VIDEO, Collectors, prepare_meeting
 from openfloor.rehearsal.servers import FakePlatforms
@@ -58,15 +57,6 @@ def _users(rt: Runtime) -> int:
         return ids[1]
 
 
-def _go_live(rt: Runtime, meeting: Meeting) -> Meeting:
-    with rt.db.transaction() as session:
-        row = session.get(Meeting, meeting.id)
-        assert row is not None
-        row.status = MeetingStatus.LIVE
-    meeting.status = MeetingStatus.LIVE
-    return meeting
-
-
 def _sign_in(pages: Pages, base: str, email: str) -> Page:
     page = pages.open(base + "/triage/login")
     page.get_by_label("Email address", exact=True).fill(email)
@@ -85,14 +75,6 @@ def _questions(rt: Runtime, meeting_id: int) -> list[Question]:
                 .where(Question.meeting_id == meeting_id)
             ).unique()
         )
-
-
-def _post(rt: Runtime, meeting: Meeting, comment: Comment) -> float:
-    """Post a comment through the intake path directly; returns when (ms since the epoch)."""
-    at = time.time() * 1000
-    submit(rt, meeting, channel=comment.channel, text=comment.text,
-           external_id=comment.external_id, author_name=comment.author_name)  # fmt: skip
-    return at
 
 
 @pytest.fixture
@@ -146,12 +128,6 @@ def _chair_page(pages: Pages, base: str, meeting: Meeting, viewport: ViewportSiz
     return page
 
 
-def _warm_up(rt: Runtime, meeting: Meeting) -> None:
-    """The worker loads its model on the first batch: not part of what is measured."""
-    _post(rt, meeting, Comment("warm-up", "facebook", "Warm-up: is the stream on?", "Crew"))
-    wait_for(lambda: _questions(rt, meeting.id), timeout=180)
-
-
 def test_broadcast_reaches_the_chair_and_the_chair_puts_one_on_air(
     pages: Pages, rt: Runtime, meeting: Meeting, worker: Any, site: LiveServer,
     fakes: FakePlatforms,
@@ -195,6 +171,11 @@ def test_broadcast_reaches_the_chair_and_the_chair_puts_one_on_air(
     held = {str(q.id) for q in stored.values() if not shown(q)}
     assert held and not held & set(seen)
 
+    # a member of staff has the view open too and sees what the chair does
+    staff = _sign_in(pages, site.url, STAFF)
+    staff.goto(f"{site.url}/triage/meetings/{meeting.id}/chair")
+    expect(staff.get_by_text("Nothing is being asked")).to_be_visible()
+
     # the chair picks the newest card by keyboard and asks it: the overlay changes
     first = chair.locator("#live [data-card]").first
     text = first.locator(".of-chair-text").inner_text()
@@ -205,6 +186,7 @@ def test_broadcast_reaches_the_chair_and_the_chair_puts_one_on_air(
     expect(chair.locator("#now .of-chair-question")).to_have_text(text)
     expect(overlay.locator("[data-question]")).to_have_text(text)
     expect(lower_third).to_have_class(ON)
+    expect(staff.locator("#now .of-chair-question")).to_have_text(text)
     # the chair marks it asked: it leaves the overlay
     with chair.expect_navigation():
         chair.keyboard.press("d")
@@ -213,33 +195,30 @@ def test_broadcast_reaches_the_chair_and_the_chair_puts_one_on_air(
 
 
 def test_dropped_connection_catches_up_with_nothing_missing_or_doubled(
-    pages: Pages, rt: Runtime, meeting: Meeting, worker: Any, proxy: CuttableProxy
-) -> None:
+    pages: Pages, rt: Runtime, meeting: Meeting, worker: Any, proxy: CuttableProxy,
+    fakes: FakePlatforms,
+) -> None:  # fmt: skip
     _users(rt)
-    _go_live(rt, meeting)
-    _warm_up(rt, meeting)
+    warm = _comment(fakes, Comment("", "facebook", "Warm-up: is the stream on?", "Crew"))
+    wait_for(lambda: _by_external(rt, meeting.id).get(warm.id), timeout=180)
     chair = _chair_page(pages, proxy.url, meeting, {"width": 1024, "height": 768})
     broadcast = comments(36, seed=9, tag="cut")
-    before, during = broadcast[:18], broadcast[18:]
-    for c in before:
-        _post(rt, meeting, c)
-    wait_for(lambda: len(_questions(rt, meeting.id)) == len(before) + 1, timeout=120)
-    first = _shown_ids(rt, meeting.id, {c.external_id for c in before})
+    before = {_comment(fakes, c).id for c in broadcast[:18]}
+    wait_for(lambda: before <= set(_by_external(rt, meeting.id)), timeout=120)
+    first = _shown_ids(rt, meeting.id, before)
     assert first
     wait_for(lambda: first <= set(_seen(chair)), timeout=30)
 
     proxy.cut()  # the Wi-Fi drops
     expect(chair.get_by_text("Reconnecting")).to_be_visible()
-    for c in during:
-        _post(rt, meeting, c)
-    everything = {c.external_id for c in broadcast} | {"warm-up"}
-    wait_for(lambda: len(_questions(rt, meeting.id)) == len(everything), timeout=120)
+    during = {_comment(fakes, c).id for c in broadcast[18:]}
+    wait_for(lambda: during <= set(_by_external(rt, meeting.id)), timeout=120)
     time.sleep(1)
-    assert not _shown_ids(rt, meeting.id, {c.external_id for c in during}) & set(_seen(chair))
+    assert not _shown_ids(rt, meeting.id, during) & set(_seen(chair))
 
     proxy.restore()
     expect(chair.get_by_text("Reconnecting")).to_be_hidden(timeout=15_000)
-    expected = _shown_ids(rt, meeting.id, everything)
+    expected = _shown_ids(rt, meeting.id, before | during | {warm.id})
     wait_for(lambda: expected <= set(_seen(chair)), timeout=30)
     on_screen = chair.evaluate(
         "() => [...document.querySelectorAll('#live [data-qids]')]"
