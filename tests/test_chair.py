@@ -4,6 +4,7 @@ chair's suggested list or the overlay."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -299,6 +300,46 @@ def test_coverage_recorded_as_the_meeting_runs(
     assert after[floor["speed_group"]] == Coverage.ANSWERED_WITHIN
     assert {g for g, c in after.items() if c == Coverage.OPEN} == set()
     assert sum(c == Coverage.NOT_COVERED for c in after.values()) == len(after) - 2
+
+
+def test_closing_the_meeting_takes_the_overlay_down(
+    client: FlaskClient, people: None, rt: Runtime, meeting: Meeting, floor: dict[str, int]
+) -> None:
+    overlay = _overlay(client, rt, meeting)
+    sign_in(client, CHAIR)
+    _post(client, meeting, f"/questions/{floor['speed_b']}/ask")
+    assert client.get(overlay + "/state").get_json()["visible"] is True
+    client.post("/triage/logout")
+    sign_in(client, STAFF_EMAIL)
+    client.post(f"/triage/meetings/{meeting.id}/status", data={"status": "closed"})
+    assert client.get(overlay).status_code == 404
+    with rt.db.transaction() as session:
+        row = session.get(OnAir, meeting.id)
+        assert row is not None and row.overlay_secret is None
+        assert (row.overlay_question, row.overlay_attribution) == ("", "")  # no names kept
+
+
+def test_overlay_stream_sends_only_the_overlay(
+    client: FlaskClient, people: None, rt: Runtime, meeting: Meeting, floor: dict[str, int]
+) -> None:
+    overlay = _overlay(client, rt, meeting)
+    sign_in(client, CHAIR)
+    _post(client, meeting, f"/questions/{floor['farm_live']}/ask")
+    client.post("/triage/logout")
+    response = client.get(overlay + "/events", buffered=False)
+    assert response.mimetype == "text/event-stream"
+    chunks = iter(response.response)
+    assert next(chunks).startswith(b"retry:")
+    frame = next(chunks).decode()
+    response.close()
+    assert frame.startswith("event: overlay\ndata: ")
+    data = json.loads(frame.split("data: ", 1)[1])
+    assert set(data) == {"version", "visible", "question", "attribution"}
+    assert data["question"].startswith("Quad bikes stolen") and data["visible"] is True
+    assert data["attribution"] == (
+        "Advance0 from Ludlow (submitted in advance), Advance1 from Wem (submitted in advance) "
+        "and Kath (location unknown)"
+    )  # read out as in the social media section of the notes; Kath's surname never
 
 
 def test_overlay_may_be_framed_by_a_web_studio_and_nothing_else_may(

@@ -257,6 +257,18 @@ def close_coverage(session: Session, meeting_id: int) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
+def on_close(session: Session, meeting_id: int) -> int:
+    """The meeting closes: open groups become not covered, and the overlay is taken down (its
+    copy of names is erased and its address revoked). Returns the groups marked not covered."""
+    row = session.get(OnAir, meeting_id)
+    if row is not None:
+        row.overlay_secret, row.current_item_id = None, None
+        row.overlay_question, row.overlay_attribution = "", ""
+        row.overlay_visible = False
+        row.overlay_version = (row.overlay_version or 0) + 1
+    return close_coverage(session, meeting_id)
+
+
 def tell(rt: Runtime, meeting_id: int, *, overlay: bool = False) -> None:
     """Tell open chair views (and, for overlay changes, the overlay) to refresh."""
     try:
