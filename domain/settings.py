@@ -43,6 +43,14 @@ class Settings:
     worker_batch_size: int = 256
     # Redirect to HTTPS and mark cookies secure (HSTS is sent on HTTPS requests always).
     force_https: bool = False
+    # Staff sessions end after this many minutes without a request, and this many hours after
+    # sign-in whatever happens.
+    session_idle_minutes: float = 60.0
+    session_max_hours: float = 12.0
+    # Wrong passwords for one account before it is locked; the lock starts at this many
+    # seconds and doubles with each further failure (at most 15 minutes).
+    login_free_attempts: int = 5
+    login_lockout_seconds: float = 30.0
     # Reverse proxies in front of the app whose X-Forwarded-* headers are trusted (0 = none).
     proxy_hops: int = 0
     log_level: str = "INFO"

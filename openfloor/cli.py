@@ -5,7 +5,6 @@ from __future__ import annotations
 import getpass
 import logging
 import os
-import secrets
 import signal
 import subprocess
 import sys
@@ -63,26 +62,31 @@ def create_user(email: str, name: str, role: str, password: str | None) -> None:
     if len(password) < 10:
         raise click.ClickException("use a password of at least 10 characters")
     rt = _runtime()
-    with rt.db.transaction() as session:
-        user = session.scalar(select(StaffUser).where(StaffUser.email == email.lower()))
-        if user is None:
-            user = StaffUser(email=email.lower(), display_name=name or email, role=Role(role))
-            session.add(user)
-        user.role = Role(role)
-        user.set_password(password)
+    try:
+        with rt.db.transaction() as session:
+            user = session.scalar(select(StaffUser).where(StaffUser.email == email.lower()))
+            if user is None:
+                user = StaffUser(email=email.lower(), display_name=name or email, role=Role(role))
+                session.add(user)
+            user.role = Role(role)
+            user.set_password(password)  # a new password ends the account's sessions
+    finally:
+        rt.close()
     click.echo(f"staff user {email} ({role}) ready")
 
 
 @main.command()
-@click.option("--reset-password/--keep-password", default=True)
+@click.option("--reset-password/--keep-password", default=False,
+              help="Make a new demo sign-in password (default: keep the one in the instance "
+              "folder).")  # fmt: skip
 def demo(reset_password: bool) -> None:
     """Load the demo meeting with realistic questions and a demo staff login."""
-    from openfloor.demo import load_demo
+    from openfloor.demo import demo_password, load_demo
 
-    rt = _runtime()
-    password = secrets.token_urlsafe(9) if reset_password else None
-    summary = load_demo(rt, staff_password=password)
-    click.echo(summary)
+    settings = load_settings()
+    rt = _runtime(settings)
+    password, new = demo_password(settings.instance_path, reset=reset_password)
+    click.echo(load_demo(rt, staff_password=password, reset_password=new))
 
 
 @main.command()
@@ -184,7 +188,9 @@ def scheduler(once: bool) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--demo/--no-demo", "with_demo", default=True, show_default=True)
-def run(host: str, port: int, with_demo: bool) -> None:
+@click.option("--reset-demo-password", is_flag=True,
+              help="Make a new demo sign-in password instead of keeping the last one.")  # fmt: skip
+def run(host: str, port: int, with_demo: bool, reset_demo_password: bool) -> None:
     """Everything in one command for a laptop or a demo: web, worker and scheduler."""
     settings = load_settings()
     Path(settings.instance_path).mkdir(parents=True, exist_ok=True)
@@ -192,10 +198,11 @@ def run(host: str, port: int, with_demo: bool) -> None:
     redis_url = resolve_redis_url(settings)
     env = {**os.environ, "REDIS_URL": redis_url, "SECRET_KEY": settings.secret_key}
     if with_demo:
-        from openfloor.demo import load_demo
+        from openfloor.demo import demo_password, load_demo
 
         rt = install(Runtime(settings=settings, redis_url=redis_url))
-        click.echo(load_demo(rt, staff_password=secrets.token_urlsafe(9)))
+        password, new = demo_password(settings.instance_path, reset=reset_demo_password)
+        click.echo(load_demo(rt, staff_password=password, reset_password=new))
         rt.close()
     exe = [sys.executable, "-m", "openfloor"]
     commands = [

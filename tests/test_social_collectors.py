@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from domain.erasure import erased_external_id
 from domain.models import (
     CollectorSettings,
     CollectorState,
@@ -258,7 +259,9 @@ def test_a_collected_handle_is_stored_for_staff_and_erased_with_the_rest(
         m.status, m.closed_at = MeetingStatus.CLOSED, datetime.now(UTC) - timedelta(days=400)
     assert erase_expired() == 1
     with rt.db.transaction() as session:
-        sub = session.scalar(select(Submission).where(Submission.external_id == post.id))
+        assert session.scalar(select(Submission).where(Submission.external_id == post.id)) is None
+        erased_id = erased_external_id("twitter", post.id)  # the platform's id goes too
+        sub = session.scalar(select(Submission).where(Submission.external_id == erased_id))
         assert sub is not None
         assert (sub.author_name, sub.author_handle, sub.permalink) == (None, None, None)
 

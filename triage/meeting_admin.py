@@ -21,9 +21,9 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from domain import events
-from domain.models import Meeting, MeetingKind, MeetingStatus
+from domain.models import Meeting, MeetingKind, MeetingStatus, Role
 from domain.models.audit import record
-from domain.web.auth import staff_required
+from domain.web.auth import roles_required
 from domain.web.context import runtime
 from triage.onair.actions import on_close
 
@@ -69,7 +69,7 @@ def _slug(title: str) -> str:
 
 
 @bp.route("/meetings/new", methods=["GET", "POST"])
-@staff_required
+@roles_required(Role.ADMIN)
 def new_meeting() -> str | Response:
     """Create a meeting (open for questions straight away)."""
     form = MeetingForm()
@@ -100,7 +100,7 @@ def new_meeting() -> str | Response:
 
 
 @bp.post("/meetings/<int:meeting_id>/status")
-@staff_required
+@roles_required(Role.ADMIN)
 def set_status(meeting_id: int) -> Response:
     """Open for questions, on air, or closed."""
     try:

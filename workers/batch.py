@@ -9,6 +9,7 @@ from typing import IO, Any
 from tqdm import tqdm
 
 from workers.pipeline.engine import Analysis, Item, Pipeline
+from workers.pipeline.taxonomy import auto_label
 
 
 class InputError(ValueError):
@@ -42,7 +43,7 @@ def result_record(a: Analysis) -> dict[str, Any]:
     return {
         "id": a.id,
         "dup_group": a.match.group_key,
-        "theme": a.theme.label if a.theme else None,
+        "theme": (a.theme.label or auto_label(a.theme.slug, "")) if a.theme else None,
         "flags": a.flag_codes,
         "match": a.match.kind.value,
         "redacted_text": a.redacted,

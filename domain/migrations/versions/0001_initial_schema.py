@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-01 22:34:46.760503
+Create Date: 2026-12-01 22:49:28.022948
 """
 
 from __future__ import annotations
@@ -112,6 +112,7 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("session_version", sa.Integer(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_staff_user")),
         sa.UniqueConstraint("email", name=op.f("uq_staff_user_email")),
