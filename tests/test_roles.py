@@ -11,9 +11,10 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from werkzeug.routing import Rule
+from werkzeug.routing import IntegerConverter, Rule
 
 from domain.models import (
+    AgendaItem,
     AuditEvent,
     Channel,
     Meeting,
@@ -53,8 +54,13 @@ def _records(rt: Runtime, meeting: Meeting, users: dict[Caller, StaffUser]) -> d
         ev = AuditEvent(action="meeting.create", actor_id=None, target_type="meeting",
                         target_id=meeting.id, details={})  # fmt: skip
         session.add(ev)
+        item = AgendaItem(meeting_id=meeting.id, title="Sheep", minutes=5)
+        session.add(item)
         session.flush()
         return {
+            "item_id": item.id,
+            "outcome": "asked",
+            "what": "hide",
             "meeting_id": meeting.id,
             "group_id": group.id,
             "question_id": q.id,
@@ -72,7 +78,7 @@ def _url(app: Flask, rule: Rule, values: dict[str, Any]) -> str:
     for name in rule.arguments:
         if name not in values:
             converter = rule._converters[name]  # werkzeug keeps the converters here
-            values = {**values, name: 1 if "Integer" in type(converter).__name__ else "x"}
+            values = {**values, name: 1 if isinstance(converter, IntegerConverter) else "x"}
         args[name] = values[name]
     with app.test_request_context():
         from flask import url_for
