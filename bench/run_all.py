@@ -8,7 +8,7 @@ Each section is produced by its own script (run it alone to repeat one figure):
 * ``python -m bench.embedders``        embedding candidates: quality, speed, install size
 * ``python -m bench.throughput``       worker throughput and per-question cost as a meeting grows
 * ``python -m bench.collectors``       collector throughput; delay at 20 comments per second
-
+* ``python -m bench.chair_delay``      comment on the fake platform → chair's screen at 20/s
 * ``python -m bench.board``            the staff board at meeting size (page load, merge)
 """
 
@@ -31,6 +31,7 @@ SECTIONS: list[tuple[str, list[str]]] = [
     ("Moderation and personal data", ["bench.eval_moderation"]),
     ("Worker throughput and growth", ["bench.throughput"]),
     ("Social collectors", ["bench.collectors"]),
+    ("Comment to the chair's screen", ["bench.chair_delay"]),
     ("Staff board at meeting size", ["bench.board"]),
 ]
 

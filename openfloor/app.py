@@ -136,6 +136,12 @@ def _register_blueprints(app: Flask) -> None:
         app.register_blueprint(bp)
     app.register_blueprint(themes_bp)
 
+    from triage.onair.overlay import bp as overlay_bp
+    from triage.onair.views import bp as chair_bp
+
+    for bp in (chair_bp, overlay_bp):
+        app.register_blueprint(bp)
+
     from intake.api import bp as api_bp
     from intake.event_entry import bp as intake_staff_bp
 

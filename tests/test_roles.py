@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from werkzeug.routing import Rule
-from werkzeug.routing.converters import IntegerConverter
+from werkzeug.routing import IntegerConverter, Rule
 
 from domain.models import (
+    AgendaItem,
     AuditEvent,
     Channel,
     Meeting,
@@ -56,8 +56,13 @@ def _records(rt: Runtime, meeting: Meeting, users: dict[Caller, StaffUser]) -> d
         ev = AuditEvent(action="meeting.create", actor_id=None, target_type="meeting",
                         target_id=meeting.id, details={})  # fmt: skip
         session.add(ev)
+        item = AgendaItem(meeting_id=meeting.id, title="Sheep", minutes=5)
+        session.add(item)
         session.flush()
         return {
+            "item_id": item.id,
+            "outcome": "asked",
+            "what": "hide",
             "meeting_id": meeting.id,
             "group_id": group.id,
             "question_id": q.id,

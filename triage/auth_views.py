@@ -63,14 +63,11 @@ def login() -> str | Response:
             login_guard.record_success(rt, email, secret)
             login_user(user)
             start_session()
-            record(
-                session(),
-                "staff.login",
-                actor_id=user.id,
-                target_type="staff_user",
-                target_id=user.id,
-            )
-            session.commit()
+            # its own write transaction (BEGIN IMMEDIATE on SQLite): upgrading this request's
+            # read to a write fails with "database is locked" while collectors and workers write
+            with rt.db.transaction() as tx:
+                record(tx, "staff.login", actor_id=user.id, target_type="staff_user",
+                       target_id=user.id)  # fmt: skip
             target = login_guard.safe_next(request.args.get("next"))
             return redirect(target or url_for("triage.meetings"))
         login_guard.record_failure(rt, email, secret)

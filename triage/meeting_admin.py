@@ -25,6 +25,7 @@ from domain.models import Meeting, MeetingKind, MeetingStatus, Role
 from domain.models.audit import record
 from domain.web.auth import roles_required
 from domain.web.context import runtime
+from triage.onair.actions import on_close
 
 bp = Blueprint("triage_meetings", __name__, template_folder="templates", url_prefix="/triage")
 
@@ -114,6 +115,8 @@ def set_status(meeting_id: int) -> Response:
         before = meeting.status
         meeting.status = status
         meeting.closed_at = datetime.now(UTC) if status == MeetingStatus.CLOSED else None
+        if status == MeetingStatus.CLOSED:
+            on_close(session, meeting_id)  # open groups: not covered; overlay taken down
         record(session, "meeting.status", actor_id=current_user.id, target_type="meeting",
                target_id=meeting_id, before=before.value, after=status.value)  # fmt: skip
     events.publish(rt.redis, rt.prefix, meeting_id, "meeting.status", {"status": status.value})

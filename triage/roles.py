@@ -42,6 +42,8 @@ READ: Who = frozenset({Caller.CHAIR, Caller.STAFF, Caller.ADMIN})
 LIVE: Who = READ  # running the live view (chair included)
 EDIT: Who = frozenset({Caller.STAFF, Caller.ADMIN})
 ADMIN: Who = frozenset({Caller.ADMIN})
+# What the chair does on air (admins may stand in); staff forward, they do not put on air.
+ON_AIR: Who = frozenset({Caller.CHAIR, Caller.ADMIN})
 # Partner API: no session role reaches it; the view checks a bearer token (401 without one).
 TOKEN: Who = frozenset()
 
@@ -113,6 +115,22 @@ ACCESS: dict[str, dict[str, Who]] = {
     "triage_rights.search": {"GET": EDIT, "POST": EDIT},
     "triage_rights.export": {"POST": EDIT},
     "triage_rights.erase_person": {"POST": EDIT},
+    # on air: the chair's view (triage/onair/), its actions, and the public overlay by secret
+    "triage_chair.view": {"GET": READ},
+    "triage_chair.regions": {"GET": READ},
+    "triage_chair.suggest": {"POST": EDIT},
+    "triage_chair.overlay_secret": {"POST": EDIT},
+    "triage_chair.overlay_revoke": {"POST": EDIT},
+    "triage_chair.ask": {"POST": ON_AIR},
+    "triage_chair.pull": {"POST": ON_AIR},
+    "triage_chair.dismiss": {"POST": ON_AIR},
+    "triage_chair.start": {"POST": ON_AIR},
+    "triage_chair.finish": {"POST": ON_AIR},
+    "triage_chair.reopen": {"POST": ON_AIR},
+    "triage_chair.overlay": {"POST": ON_AIR},
+    "overlay.page": {"GET": PUBLIC},  # the secret in the URL is the check (404 otherwise)
+    "overlay.state": {"GET": PUBLIC},
+    "overlay.stream": {"GET": PUBLIC},
     # admin: meetings, users, audit log
     "triage_meetings.new_meeting": {"GET": ADMIN, "POST": ADMIN},
     "triage_meetings.set_status": {"POST": ADMIN},

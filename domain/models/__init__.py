@@ -23,6 +23,7 @@ from domain.models.enums import (
     SubmissionStatus,
 )
 from domain.models.meeting import Meeting
+from domain.models.onair import LiveSuggestion, OnAir
 from domain.models.outbox import OutboxMessage
 from domain.models.question import Question, QuestionGroup
 from domain.models.submission import Submission
@@ -41,9 +42,11 @@ __all__ = [
     "CollectorSettings",
     "CollectorState",
     "Coverage",
+    "LiveSuggestion",
     "Meeting",
     "MeetingKind",
     "MeetingStatus",
+    "OnAir",
     "OutboxMessage",
     "Phase",
     "PublishedAgenda",
