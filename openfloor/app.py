@@ -111,10 +111,12 @@ def _register_blueprints(app: Flask) -> None:
     from triage.decision_views import bp as decisions_bp
     from triage.live import bp as live_bp
     from triage.meeting_admin import bp as meeting_admin_bp
+    from triage.suggestions import bp as suggestions_bp
     from triage.views import bp as triage_bp
 
     for bp in (intake_bp, auth_bp, triage_bp, live_bp, decisions_bp, meeting_admin_bp):
         app.register_blueprint(bp)
+    app.register_blueprint(suggestions_bp)
 
     from intake.api import bp as api_bp
     from intake.event_entry import bp as intake_staff_bp
