@@ -2,6 +2,7 @@
 
 Each section is produced by its own script (run it alone to repeat one figure):
 
+* ``python -m bench.eval_grouping``    staff clicks, suggestions and themes on every labelled set
 * ``python -m bench.eval_dedupe``      duplicate matching on QQP, COVID-Q and our policing set
 * ``python -m bench.eval_themes``      theme grouping on our policing set (held-out half)
 * ``python -m bench.eval_moderation``  abuse / spam / out-of-scope / personal-data flags
@@ -23,6 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 SECTIONS: list[tuple[str, list[str]]] = [
+    ("Grouping as staff feel it", ["bench.eval_grouping"]),
     ("Duplicate matching", ["bench.eval_dedupe"]),
     ("Theme grouping", ["bench.eval_themes"]),
     ("Moderation and personal data", ["bench.eval_moderation"]),
@@ -70,6 +72,22 @@ def run(module: list[str], extra: list[str]) -> tuple[str, float]:
     return done.stdout.strip(), seconds
 
 
+FIRST_CONTACT = "## First contact on blind sets"
+
+
+def first_contact(report: Path) -> str:
+    """The first-contact section of the existing report, kept as it is: each blind set is
+    scored once, so its figures are a record, not something a later run may recompute."""
+    if not report.exists():
+        return ""
+    text = report.read_text()
+    start = text.find(FIRST_CONTACT)
+    if start < 0:
+        return ""
+    end = text.find("\n## ", start + len(FIRST_CONTACT))
+    return text[start:] if end < 0 else text[start : end + 1]
+
+
 def main() -> None:
     """Run all sections and write the report."""
     parser = argparse.ArgumentParser(description="run all benchmarks")
@@ -91,6 +109,7 @@ def main() -> None:
         body, seconds = run(module, extra)
         command = " ".join(["python -m", *module, *extra])
         parts.append(f"## {title}\n\nCommand: `{command}` ({seconds:.0f} s)\n\n{body}\n")
+    parts.append(first_contact(Path(args.output)))
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     Path(args.output).write_text("\n".join(parts))
     print(f"wrote {args.output}", file=sys.stderr)

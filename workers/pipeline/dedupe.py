@@ -82,6 +82,9 @@ __all__ = [
 ]
 
 STATE_VERSION = 2
+#: Suggestions rank candidate groups by the average cosine to the group blended with this
+#: weight of the closest member's cosine (staff decide, so chaining is no risk there).
+SUGGEST_CLOSEST_WEIGHT = 0.5
 #: Only rows of a batch this close are compared letter by letter for typos.
 NEAR_COSINE = 0.7
 
@@ -412,8 +415,16 @@ class DedupeIndex:
     ) -> tuple[Suggestion, ...]:
         """Best candidate groups other than ``own``: the groups near the question, and the
         groups this batch is starting (key, founder id, member sum, size)."""
-        near = {self._items[other_id].group for other_id, _ in hits}
-        ranked = rank_groups(vec, self._sums, near, self._groups.members, own, self.suggestions)
+        closest: dict[str, float] = {}
+        for other_id, cosine in hits:
+            group = self._items[other_id].group
+            closest[group] = max(closest.get(group, -1.0), cosine)
+        ranked = rank_groups(vec, self._sums, closest, self._groups.members, own, len(closest))
+        w = SUGGEST_CLOSEST_WEIGHT
+        ranked = [
+            Suggestion(s.group_key, s.member_id, (1 - w) * s.score + w * closest[s.group_key])
+            for s in ranked
+        ]
         for key, founder_id, total, size in new_groups:
             if key != own:
                 ranked.append(Suggestion(key, founder_id, float(vec @ total) / size))

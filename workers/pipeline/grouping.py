@@ -23,9 +23,9 @@ import numpy as np
 
 #: Minimum average cosine between a question (or a batch cluster) and a group to join it.
 #: Chosen on development data only (docs/benchmarks.md, "Grouping").
-DEFAULT_JOIN_THRESHOLD = 0.45
+DEFAULT_JOIN_THRESHOLD = 0.55
 #: Extra average cosine required per doubling of the larger side's size.
-DEFAULT_SIZE_STEP = 0.02
+DEFAULT_SIZE_STEP = 0.01
 #: Candidate groups carried by a question that starts its own group.
 DEFAULT_SUGGESTIONS = 3
 
