@@ -179,6 +179,10 @@ def test_cluster_command_writes_one_line_per_question(tmp_path: Path) -> None:
     assert result["a"]["dup_group"] == result["b"]["dup_group"] != result["c"]["dup_group"]
     assert "personal_data" in result["c"]["flags"] and "abuse" in result["d"]["flags"]
     assert all(isinstance(r["flags"], list) and "theme" in r for r in result.values())
+    # a question that started its own group names its best candidate groups, with scores
+    (suggestion, *_) = result["c"]["suggestions"]
+    assert suggestion["dup_group"] == result["a"]["dup_group"]
+    assert 0.0 < suggestion["score"] < 1.0
 
 
 def test_cluster_command_rejects_bad_input_clearly(tmp_path: Path) -> None:
