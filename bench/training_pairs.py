@@ -58,11 +58,13 @@ def pairs_from_set(
     return out
 
 
-def build() -> list[dict[str, str | None]]:
-    """Every training triple, in a fixed order."""
+def build(exclude: Iterable[str] = ()) -> list[dict[str, str | None]]:
+    """Every training triple, in a fixed order; ``exclude`` names blind files to leave out
+    (left out before sampling, so the result is what it was before those files existed)."""
     rng = random.Random(SEED)
     out = pairs_from_set(_read(POLICING_FILE), "dup_group", "policing_questions", rng)
-    for path in sorted(BLIND_DIR.glob("*.jsonl")):
+    skip = set(exclude)
+    for path in sorted(p for p in BLIND_DIR.glob("*.jsonl") if p.name not in skip):
         out += pairs_from_set(_read(path), "ask", f"blind/{path.name}", rng)
     if WRITTEN.exists():
         for row in _read(WRITTEN):
@@ -87,7 +89,7 @@ def main() -> None:
     parser.add_argument("--output", type=Path, default=OUTPUT)
     parser.add_argument("--exclude", action="append", default=[], help="skip blind/<name>")
     args = parser.parse_args()
-    pairs = [p for p in build() if not any(str(p["source"]).endswith(x) for x in args.exclude)]
+    pairs = build(args.exclude)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     with args.output.open("w", encoding="utf-8") as fh:
         for p in pairs:
