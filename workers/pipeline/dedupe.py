@@ -319,23 +319,27 @@ class DedupeIndex:
         return MatchDecision(row.item_id, MatchKind.NEAR, self.group_of(best[1]), *best)
 
     def _near_in_batch(
-        self, row: BatchRow, earlier: Sequence[BatchRow], positions: Sequence[int]
+        self, rows: Sequence[BatchRow], r: int, cosines: np.ndarray, open_rows: Sequence[int]
     ) -> int | None:
-        """Position of an earlier row of the batch that ``row`` is a typo away from."""
-        if not earlier or not row.masked:
+        """Position of an earlier open row of the batch that row ``r`` is a typo away from
+        (``cosines`` is row ``r``'s cosine with every row of the batch)."""
+        if not open_rows or not rows[r].masked:
             return None
-        cosines = np.array([e.vec for e in earlier]) @ row.vec
         best: tuple[float, int] | None = None
-        for k in (int(x) for x in np.flatnonzero(cosines >= NEAR_COSINE)):
-            ratio = fuzz.ratio(row.masked, earlier[k].masked) / 100.0
+        for o in open_rows:
+            if cosines[o] < NEAR_COSINE:
+                continue
+            ratio = fuzz.ratio(rows[r].masked, rows[o].masked) / 100.0
             if ratio >= self.near_threshold and (best is None or ratio > best[0]):
-                best = (ratio, positions[k])
+                best = (ratio, o)
         return best[1] if best else None
 
     def _plan(self, rows: Sequence[BatchRow]) -> list[MatchDecision]:
         """Decisions for new rows, settled together; nothing is recorded."""
         decisions: list[MatchDecision | None] = [None] * len(rows)
         hits = [self._vectors.search(r.vec, self.neighbours) for r in rows]
+        batch_vecs = np.array([r.vec for r in rows]).reshape(len(rows), self.dim)
+        batch_cos = batch_vecs @ batch_vecs.T
         first_of: dict[str, int] = {}  # hash or masked text -> first open row with it
         copies: dict[int, tuple[int, MatchKind]] = {}
         open_rows: list[int] = []
@@ -348,7 +352,7 @@ class DedupeIndex:
             if earlier is None and row.masked:
                 earlier, kind = first_of.get("m:" + row.masked), MatchKind.NEAR
             if earlier is None:
-                earlier = self._near_in_batch(row, [rows[o] for o in open_rows], open_rows)
+                earlier = self._near_in_batch(rows, r, batch_cos[r], open_rows)
             if earlier is not None:
                 copies[r] = (earlier, kind)
                 continue
