@@ -91,9 +91,31 @@ def settle(
     ``f +`` its first member's batch position). Two existing groups never merge; merges go in
     order of how far their average cosine clears :func:`required` for the larger side.
     """
-    b, f = len(vecs), len(fixed_counts)
+    b, f_all = len(vecs), len(fixed_counts)
     if b == 0:
         return []
+    counts_all = np.asarray(fixed_counts, dtype=np.float64)
+    fixed_all = fixed_sums.reshape(f_all, vecs.shape[1])
+    # A batch cluster's average cosine to a group is the mean of its members' averages, so a
+    # group no single question reaches can never be joined: leave it out (lossless).
+    if f_all:
+        reach = (vecs @ fixed_all.T / counts_all).max(axis=0)
+        kept = np.flatnonzero(reach >= threshold)
+    else:
+        kept = np.zeros(0, dtype=np.int64)
+    owner = _settle(vecs, fixed_all[kept], counts_all[kept], threshold, size_step)
+    f = len(kept)
+    return [int(kept[o]) if o < f else f_all + (o - f) for o in owner]
+
+
+def _settle(
+    vecs: np.ndarray,
+    fixed_sums: np.ndarray,
+    fixed_counts: np.ndarray,
+    threshold: float,
+    size_step: float,
+) -> list[int]:
+    b, f = len(vecs), len(fixed_counts)
     sums = np.vstack([fixed_sums.reshape(f, vecs.shape[1]), vecs]).astype(np.float64)
     n = np.r_[np.asarray(fixed_counts, dtype=np.float64), np.ones(b)]
     m = f + b
