@@ -190,13 +190,14 @@ def run_online(
     themes: Mapping[int, str] | None = None,
     scorer: PairScorer | None = None,
 ) -> OnlineRun:
-    """Place ``items`` (in ``order``) into a fresh DedupeIndex with precomputed embeddings."""
-    index = DedupeIndex(
-        vecs.shape[1],
-        paraphrase_threshold=threshold,
-        same_theme_threshold=same_theme_threshold,
-        scorer=scorer,
-    )
+    """Place ``items`` (in ``order``) into a fresh DedupeIndex with precomputed embeddings.
+
+    Since issue 8 the index joins on the average cosine to a group (``threshold``) and no longer
+    uses themes or a pair scorer: ``same_theme_threshold``, ``themes`` and ``scorer`` are
+    accepted for the older tables and ignored.
+    """
+    del same_theme_threshold, scorer
+    index = DedupeIndex(vecs.shape[1], join_threshold=threshold)
     kinds: Counter[str] = Counter()
     start, cpu = time.perf_counter(), time.process_time()
     for i in order:

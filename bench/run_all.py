@@ -2,6 +2,7 @@
 
 Each section is produced by its own script (run it alone to repeat one figure):
 
+* ``python -m bench.eval_grouping``    staff clicks, suggestions and themes on every labelled set
 * ``python -m bench.eval_dedupe``      duplicate matching on QQP, COVID-Q and our policing set
 * ``python -m bench.eval_themes``      theme grouping on our policing set (held-out half)
 * ``python -m bench.eval_moderation``  abuse / spam / out-of-scope / personal-data flags
@@ -26,6 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 SECTIONS: list[tuple[str, list[str]]] = [
+    ("Grouping as staff feel it", ["bench.eval_grouping"]),
     ("Duplicate matching", ["bench.eval_dedupe"]),
     ("Theme grouping", ["bench.eval_themes"]),
     ("Moderation and personal data", ["bench.eval_moderation"]),

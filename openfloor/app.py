@@ -118,6 +118,7 @@ def _register_blueprints(app: Flask) -> None:
     from triage.meeting_admin import bp as meeting_admin_bp
     from triage.roles import install_access
     from triage.subject_access_views import bp as rights_bp
+    from triage.suggestions import bp as suggestions_bp
     from triage.theme_views import bp as themes_bp
     from triage.views import bp as triage_bp
 
@@ -141,6 +142,7 @@ def _register_blueprints(app: Flask) -> None:
 
     for bp in (chair_bp, overlay_bp):
         app.register_blueprint(bp)
+    app.register_blueprint(suggestions_bp)
 
     from intake.api import bp as api_bp
     from intake.event_entry import bp as intake_staff_bp

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from workers.pipeline import embedding
+from workers.pipeline.domain_model import DOMAIN_MODEL_NAME, DOMAIN_MODEL_PATH, load_domain_model
 from workers.pipeline.embedding import (
     Embedder,
     ModelIntegrityError,
@@ -36,7 +37,7 @@ def test_default_embedder_is_cached_and_well_formed(emb: Embedder) -> None:
     assert default_embedder() is emb
     assert isinstance(emb, Embedder)
     assert emb.dim == 384
-    assert emb.name == "all-MiniLM-L6-v2-dynint8"
+    assert emb.name == DOMAIN_MODEL_NAME  # the fine-tuned domain model is the default
     v = emb.embed(["Where are the police?", "Speeding on the A49", "x" * 2000])
     assert v.dtype == np.float32
     assert v.shape == (3, 384)
@@ -106,16 +107,36 @@ def test_tampered_model_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPat
         prepare_minilm_int8(tmp_path / "cache")
 
 
+def test_a_tampered_domain_model_is_refused(tmp_path: Path) -> None:
+    copy = tmp_path / "model.onnx"
+    data = bytearray(DOMAIN_MODEL_PATH.read_bytes())
+    data[-1] ^= 1
+    copy.write_bytes(bytes(data))
+    with pytest.raises(ModelIntegrityError):
+        load_domain_model(path=copy)
+    with pytest.raises(ModelIntegrityError):
+        load_domain_model(path=tmp_path / "missing.onnx")
+
+
+def test_domain_model_ranks_the_same_ask_above_a_same_theme_neighbour(emb: Embedder) -> None:
+    ask = "Why does nobody answer 101? I waited 40 minutes"
+    same = "how long should it take to get through on the non emergency number"
+    other = "why did nobody come out when I reported a burglary"  # response, another ask
+    assert cos(emb, ask, same) > cos(emb, ask, other)
+
+
 def test_unwritable_cache_falls_back_to_the_packaged_file(
     emb: Embedder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    converted = embedding.load_minilm_int8()
+    assert converted.name == "all-MiniLM-L6-v2-dynint8"
     blocker = tmp_path / "not-a-dir"
     blocker.write_text("a file where the cache folder should be")
     monkeypatch.setenv("OPENFLOOR_MODEL_CACHE", str(blocker / "models"))
     fallback = embedding.load_minilm_int8()
     assert fallback.name == "all-MiniLM-L6-v2-int8w"
     texts = ["Where are the police?", "Speeding on the A49 is out of control"]
-    same_model = np.sum(fallback.embed(texts) * emb.embed(texts), axis=1)
+    same_model = np.sum(fallback.embed(texts) * converted.embed(texts), axis=1)
     assert (same_model > 0.97).all()  # the same model, before and after conversion
 
 
@@ -129,9 +150,10 @@ def offline_cold_start(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, 
         "    raise OSError('network disabled in this test')\n"
         "socket.socket.connect = refuse\n"
         "socket.create_connection = refuse\n"
-        "from workers.pipeline.embedding import default_embedder\n"
+        "from workers.pipeline.embedding import default_embedder, load_minilm_int8\n"
         "v = default_embedder().embed(['where are all the police?'])\n"
-        "print(v.shape)\n"
+        "w = load_minilm_int8().embed(['where are all the police?'])\n"
+        "print(v.shape, w.shape)\n"
     )
     env = {**os.environ, "OPENFLOOR_MODEL_CACHE": str(cache), "HF_HUB_OFFLINE": "1"}
     out = subprocess.run(
@@ -142,7 +164,7 @@ def offline_cold_start(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, 
 
 def test_loads_and_converts_with_the_network_blocked(offline_cold_start: tuple[Path, str]) -> None:
     cache, printed = offline_cold_start
-    assert printed == "(1, 384)"
+    assert printed == "(1, 384) (1, 384)"  # the domain model, and the base model converted
     assert [p.suffix for p in cache.iterdir()] == [".onnx"]  # no temporary files left behind
 
 

@@ -106,6 +106,8 @@ ACCESS: dict[str, dict[str, Who]] = {
     },
     "agenda_public.agenda": {"GET": PUBLIC},
     "agenda_public.agenda_document": {"GET": PUBLIC},
+    # a question's suggested groups: accept one
+    "triage_suggestions.accept": {"POST": EDIT},
     # live comments and chatter kept apart from the groups; staff promote one
     "triage_chatter.comments": {"GET": READ},
     "triage_chatter.promote_view": {"POST": EDIT},

@@ -53,21 +53,33 @@ def result_record(a: Analysis) -> dict[str, Any]:
         "theme": (a.theme.label or auto_label(a.theme.slug, "")) if a.theme else None,
         "flags": a.flag_codes,
         "match": a.match.kind.value,
+        "suggestions": [
+            {"dup_group": sg.group_key, "score": round(sg.score, 4)} for sg in a.match.suggestions
+        ],
         "redacted_text": a.redacted,
     }
 
 
 def cluster(
-    source: IO[str], sink: IO[str], *, batch_size: int = 256, progress: bool = False
+    source: IO[str],
+    sink: IO[str],
+    *,
+    batch_size: int = 256,
+    progress: bool = False,
+    pipeline: Pipeline | None = None,
 ) -> int:
-    """Run the pipeline over ``source`` and write one JSON object per question to ``sink``."""
+    """Run the pipeline over ``source`` and write one JSON object per question to ``sink``.
+
+    ``pipeline`` defaults to a fresh :class:`Pipeline` (what the worker starts a meeting with);
+    benchmarks pass one built with other settings.
+    """
     items = list(read_items(source))
     seen: set[str] = set()
     for item in items:
         if item.id in seen:
             raise InputError(f"id {item.id!r} appears twice")
         seen.add(item.id)
-    pipeline = Pipeline()
+    pipeline = pipeline or Pipeline()
     bar = tqdm(total=len(items), unit="q", disable=not progress, desc="clustering")
     for start in range(0, len(items), batch_size):
         batch = items[start : start + batch_size]

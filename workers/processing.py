@@ -136,6 +136,7 @@ def _store(
 ) -> list[int]:
     """Write questions and groups for one analysed batch: one INSERT each, one UPDATE."""
     matched_ids = {int(a.match.matched_item_id) for a in analyses if a.match.matched_item_id}
+    matched_ids |= {int(s.member_id) for a in analyses for s in a.match.suggestions}
     # a question's group: an existing group id, or ("new", n) for the n-th group made here
     group_of: dict[int, int | tuple[str, int] | None] = dict(
         session.execute(
@@ -188,6 +189,7 @@ def _store(
             "match_score": float(a.match.score),
             "theme_score": float(a.theme.score) if a.theme else None,
             "embedding": np.asarray(a.vector, dtype=np.float16).tobytes(),
+            "suggestions": _suggestions(a, group_id, group_of, made),
         })  # fmt: skip
     ids = list(
         session.scalars(insert(Question).returning(Question.id, sort_by_parameter_order=True), rows)
@@ -203,6 +205,22 @@ def _store(
     if ids:
         state.last_question_id = max(state.last_question_id, max(ids))
     return ids
+
+
+def _suggestions(
+    a: Analysis,
+    own: int | None,
+    group_of: dict[int, int | tuple[str, int] | None],
+    made: list[int],
+) -> list[dict[str, object]]:
+    """A question's candidate groups as stored: [{"group_id": 12, "score": 0.61}, ...]."""
+    out: list[dict[str, object]] = []
+    for s in a.match.suggestions:
+        group = group_of.get(int(s.member_id))
+        group_id = made[group[1]] if isinstance(group, tuple) else group
+        if group_id is not None and group_id != own and all(o["group_id"] != group_id for o in out):
+            out.append({"group_id": group_id, "score": round(float(s.score), 4)})
+    return out
 
 
 def _state(rt: Runtime, meeting_id: int) -> MeetingState:

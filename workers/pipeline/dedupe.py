@@ -1,20 +1,24 @@
-"""Per-meeting duplicate detection: exact, near-exact and paraphrase matches, with staff feedback.
+"""Per-meeting grouping of questions that ask the same thing, with staff feedback.
 
 A :class:`DedupeIndex` holds every question of one meeting that has been placed in a group.
-Placing a new question returns a :class:`MatchDecision`:
+Placing questions returns one :class:`MatchDecision` each:
 
 * ``exact`` -- the same normalised text (same hash) as an earlier question;
 * ``near`` -- a resubmission or typo: the place-masked texts are equal, or their rapidfuzz
-  ``ratio`` is at least ``near_threshold``;
-* ``paraphrase`` -- the cosine of the embeddings of the place-masked texts is at least
-  ``paraphrase_threshold`` against a member of the group, or at least the lower
-  ``same_theme_threshold`` when both questions carry the same theme (from the theme
-  classifier or staff). Optionally a :class:`PairScorer` combining cosine with lexical overlap
-  replaces the cosine;
-* ``new`` -- none of these: the question starts its own group, keyed by its own id.
+  ``ratio`` with one of the nearest earlier questions is at least ``near_threshold``;
+* ``paraphrase`` -- evidence against the *group as a whole*: the question's average cosine to
+  the group's members reaches ``join_threshold`` (plus ``size_step`` per doubling of the
+  group's size: a large group needs stronger evidence). A batch is settled together by
+  average linkage, within the batch and against the groups near it
+  (:mod:`workers.pipeline.grouping`); existing groups never merge on their own;
+* ``new`` -- none of these: the question starts its own group, keyed by its own id, and
+  carries its best candidate groups as ``suggestions`` for staff.
 
-Candidates come from an HNSW :class:`~workers.pipeline.vector_index.VectorIndex`, so the cost of
-placing a question stays flat as a meeting grows; there is no all-pairs comparison.
+Joining on the single closest member chained groups together (a blind set had groups of 22-35
+questions where the asks had 2-3); average linkage does not chain.
+
+Candidates come from an HNSW :class:`~workers.pipeline.vector_index.VectorIndex` (the groups
+of the nearest questions), so the cost of placing a question stays flat as a meeting grows.
 
 Places: "the same question about a different place is still the same question", so the caller's
 ``location`` is masked out of the text before embedding and lexical comparison
@@ -23,8 +27,8 @@ Places: "the same question about a different place is still the same question", 
 Staff decisions win. :meth:`DedupeIndex.pin` (move or merge an item into a group) and
 :meth:`DedupeIndex.split` (take an item out into its own group) are never undone by the worker:
 an item already placed is never re-homed, a split records a cannot-link between the new group
-and the one it left, and later questions that resemble a moved item follow it to its new group.
-A staff theme change (:meth:`DedupeIndex.set_theme`) is used for later placements.
+and the one it left, and a moved question counts towards its new group's centroid, so later
+questions like it are drawn there.
 
 One index serves one meeting and is not thread-safe; persist it with
 :meth:`DedupeIndex.to_state` and reload it with :meth:`DedupeIndex.from_state`.
@@ -33,22 +37,30 @@ One index serves one meeting and is not thread-safe; persist it with
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from rapidfuzz import fuzz
 
 from workers.pipeline.dedupe_records import GroupMembers, PlacedItem
 from workers.pipeline.embedding import Embedder
+from workers.pipeline.grouping import (
+    DEFAULT_JOIN_THRESHOLD,
+    DEFAULT_SIZE_STEP,
+    DEFAULT_SUGGESTIONS,
+    GroupSums,
+    Suggestion,
+    rank_groups,
+    settle,
+)
 from workers.pipeline.match_rules import (
     DEFAULT_NEAR_THRESHOLD,
     DEFAULT_NEIGHBOURS,
-    DEFAULT_PARAPHRASE_THRESHOLD,
-    DEFAULT_SAME_THEME_THRESHOLD,
-    QQP_PAIR_SCORER,
     MatchDecision,
     MatchKind,
-    PairScorer,
     mask_location,
     match_pair,
     pair_features,
@@ -56,20 +68,25 @@ from workers.pipeline.match_rules import (
 from workers.pipeline.vector_index import VectorIndex
 
 __all__ = [
+    "DEFAULT_JOIN_THRESHOLD",
     "DEFAULT_NEAR_THRESHOLD",
-    "DEFAULT_PARAPHRASE_THRESHOLD",
-    "DEFAULT_SAME_THEME_THRESHOLD",
-    "QQP_PAIR_SCORER",
+    "DEFAULT_SIZE_STEP",
+    "BatchRow",
     "DedupeIndex",
     "MatchDecision",
     "MatchKind",
-    "PairScorer",
+    "Suggestion",
     "mask_location",
     "match_pair",
     "pair_features",
 ]
 
-STATE_VERSION = 1
+STATE_VERSION = 2
+#: Suggestions rank candidate groups by the average cosine to the group blended with this
+#: weight of the closest member's cosine (staff decide, so chaining is no risk there).
+SUGGEST_CLOSEST_WEIGHT = 0.5
+#: Only rows of a batch this close are compared letter by letter for typos.
+NEAR_COSINE = 0.7
 
 
 def _sha256(text: str) -> str:
@@ -79,6 +96,18 @@ def _sha256(text: str) -> str:
 _EMPTY_HASH = _sha256("")
 
 
+@dataclass(frozen=True)
+class BatchRow:
+    """One question ready to place: place-masked text, unit vector, hash, place and theme."""
+
+    item_id: str
+    masked: str
+    vec: np.ndarray
+    text_hash: str
+    location: str | None = None
+    theme: str | None = None
+
+
 class DedupeIndex:
     """Online duplicate grouping for one meeting (see the module docstring)."""
 
@@ -86,33 +115,35 @@ class DedupeIndex:
         self,
         dim: int = 384,
         *,
-        paraphrase_threshold: float = DEFAULT_PARAPHRASE_THRESHOLD,
-        same_theme_threshold: float = DEFAULT_SAME_THEME_THRESHOLD,
+        join_threshold: float = DEFAULT_JOIN_THRESHOLD,
+        size_step: float = DEFAULT_SIZE_STEP,
         near_threshold: float = DEFAULT_NEAR_THRESHOLD,
         neighbours: int = DEFAULT_NEIGHBOURS,
-        scorer: PairScorer | None = None,
+        suggestions: int = DEFAULT_SUGGESTIONS,
         embedder: Embedder | None = None,
         vector_index: VectorIndex | None = None,
     ) -> None:
         """Create an empty index.
 
-        ``paraphrase_threshold`` applies to a pair unless both questions carry the same theme
-        (from the theme classifier or staff), when the lower ``same_theme_threshold`` applies.
-        ``embedder`` is only needed when :meth:`place` is called without an embedding.
-        ``neighbours`` is how many nearest earlier questions are examined per placement.
+        A question joins a group when its average cosine to the members reaches
+        ``join_threshold + size_step * log2(group size)``. ``embedder`` is only needed when
+        :meth:`place` is called without an embedding. ``neighbours`` is how many nearest
+        earlier questions are looked up per question (their groups are the candidates);
+        ``suggestions`` is how many candidate groups a question carries.
         """
         self.dim = dim
-        self.paraphrase_threshold = paraphrase_threshold
-        self.same_theme_threshold = same_theme_threshold
+        self.join_threshold = join_threshold
+        self.size_step = size_step
         self.near_threshold = near_threshold
         self.neighbours = neighbours
-        self.scorer = scorer
+        self.suggestions = suggestions
         self.embedder = embedder
         self._vectors = vector_index if vector_index is not None else VectorIndex(dim)
         self._items: dict[str, PlacedItem] = {}
         self._by_hash: dict[str, str] = {}
         self._by_masked: dict[str, str] = {}
         self._groups = GroupMembers()
+        self._sums = GroupSums(dim)
 
     # --- queries -------------------------------------------------------------------------
 
@@ -132,7 +163,9 @@ class DedupeIndex:
         """The decision recorded when the question was placed (with its current group)."""
         item = self._items[item_id]
         d = item.decision
-        return MatchDecision(d.item_id, d.kind, item.group, d.score, d.matched_item_id)
+        return MatchDecision(
+            d.item_id, d.kind, item.group, d.score, d.matched_item_id, d.suggestions
+        )
 
     def members(self, group_key: str) -> list[str]:
         """Ids in a group, in placement order."""
@@ -158,6 +191,18 @@ class DedupeIndex:
             raise ValueError("no embedding given and the index has no embedder")
         return self.embedder.embed([masked])[0]
 
+    def _prepare(
+        self,
+        match_text: str,
+        embedding: np.ndarray | Sequence[float] | None,
+        location: str | None,
+        text_hash: str | None,
+    ) -> tuple[str, np.ndarray, str]:
+        """Place-masked text, its embedding and the exact-duplicate hash of one question."""
+        masked = mask_location(match_text, location)
+        vec = self._embed(masked) if embedding is None else np.asarray(embedding, np.float32)
+        return masked, vec, text_hash or _sha256(match_text)
+
     def decide(
         self,
         item_id: str,
@@ -175,60 +220,8 @@ class DedupeIndex:
         if item_id in self._items:
             return self.decision_of(item_id)
         masked, vec, text_hash = self._prepare(match_text, embedding, location, text_hash)
-        return self._decide(item_id, masked, vec, text_hash, theme)
-
-    def _prepare(
-        self,
-        match_text: str,
-        embedding: np.ndarray | Sequence[float] | None,
-        location: str | None,
-        text_hash: str | None,
-    ) -> tuple[str, np.ndarray, str]:
-        """Place-masked text, its embedding and the exact-duplicate hash of one question."""
-        masked = mask_location(match_text, location)
-        vec = self._embed(masked) if embedding is None else np.asarray(embedding, np.float32)
-        return masked, vec, text_hash or _sha256(match_text)
-
-    def _decide(
-        self, item_id: str, masked: str, vec: np.ndarray, text_hash: str, theme: str | None
-    ) -> MatchDecision:
-        if text_hash == _EMPTY_HASH:
-            # Nothing to match on (only emoji, symbols or invisible characters): two such
-            # questions are not "the same question".
-            return MatchDecision(item_id, MatchKind.NEW, item_id, 0.0, None)
-        first = self._by_hash.get(text_hash)
-        if first is not None:
-            return MatchDecision(item_id, MatchKind.EXACT, self.group_of(first), 1.0, first)
-        same_masked = self._by_masked.get(masked)
-        if same_masked is not None and masked:
-            g = self.group_of(same_masked)
-            return MatchDecision(item_id, MatchKind.NEAR, g, 1.0, same_masked)
-        hits = self._vectors.search(vec, self.neighbours)
-        best: tuple[MatchKind, float, str] | None = None
-        best_rejected = 0.0
-        for other_id, cosine in hits:
-            other = self._items[other_id]
-            same_theme = theme is not None and other.theme == theme
-            kind, score = match_pair(
-                masked,
-                other.masked,
-                cosine,
-                scorer=self.scorer,
-                near_threshold=self.near_threshold,
-                paraphrase_threshold=(
-                    self.same_theme_threshold if same_theme else self.paraphrase_threshold
-                ),
-            )
-            if kind is MatchKind.NEW:
-                best_rejected = max(best_rejected, score)
-                continue
-            rank = (kind is MatchKind.NEAR, score)
-            if best is None or rank > (best[0] is MatchKind.NEAR, best[1]):
-                best = (kind, score, other_id)
-        if best is None:
-            return MatchDecision(item_id, MatchKind.NEW, item_id, best_rejected, None)
-        kind, score, other_id = best
-        return MatchDecision(item_id, kind, self.group_of(other_id), score, other_id)
+        row = BatchRow(item_id, masked, vec, text_hash, location, theme)
+        return self._plan([row])[0]
 
     def place(
         self,
@@ -242,51 +235,214 @@ class DedupeIndex:
         """Decide and record the group of a new question; idempotent for a placed id.
 
         ``text_hash`` defaults to the SHA-256 of ``match_text`` (what ``normalise`` gives).
-        ``theme`` is the question's theme if already known (classifier or staff): two
-        questions with the same theme match at ``same_theme_threshold``.
+        ``theme`` is kept on the record (the grouping itself does not use it).
         A question that is already placed is never re-homed: its recorded decision is returned
         with its current group (which may differ if staff moved it).
         """
         if item_id in self._items:
             return self.decision_of(item_id)
         masked, vec, text_hash = self._prepare(match_text, embedding, location, text_hash)
-        decision = self._decide(item_id, masked, vec, text_hash, theme)
-        if decision.kind is MatchKind.NEW and decision.group_key in self._groups.members:
-            # the id is already used as a group key (a split item kept its old key): stay unique
-            decision = MatchDecision(
-                item_id, MatchKind.NEW, self._fresh_key(item_id), decision.score, None
-            )
-        self._items[item_id] = PlacedItem(
-            item_id, decision.group_key, text_hash, masked, location, decision, theme
-        )
-        self._groups.add(decision.group_key, item_id)
-        self._by_hash.setdefault(text_hash, item_id)
-        self._by_masked.setdefault(masked, item_id)
-        self._vectors.add(item_id, vec)
-        return decision
+        return self.place_rows([BatchRow(item_id, masked, vec, text_hash, location, theme)])[0]
+
+    def place_batch(
+        self,
+        items: Sequence[tuple[str, str, np.ndarray, str | None, str | None]],
+        themes: Sequence[str | None] | None = None,
+    ) -> list[MatchDecision]:
+        """Place ``(item_id, match_text, embedding, location, text_hash)`` rows together.
+
+        The batch settles its own questions together (average linkage within the batch and
+        against the groups near it) instead of one by one, so the order inside a batch does
+        not decide who joins whom.
+        """
+        rows = []
+        for i, (item_id, text, vec, loc, text_hash) in enumerate(items):
+            masked, v, h = self._prepare(text, vec, loc, text_hash)
+            rows.append(BatchRow(item_id, masked, v, h, loc, themes[i] if themes else None))
+        return self.place_rows(rows)
 
     def place_many(
         self,
         items: Iterable[tuple[str, str, str | None]],
         themes: Sequence[str | None] | None = None,
     ) -> list[MatchDecision]:
-        """Place ``(item_id, match_text, location)`` tuples in order, embedding in one batch.
-
-        Note: int8 activations are quantised per batch, so a batch-embedded vector differs from
-        the single-question one by up to ~1% cosine; decisions near a threshold can differ.
-        """
+        """Embed ``(item_id, match_text, location)`` tuples in one call and place them together."""
         rows = list(items)
         if self.embedder is None:
             raise ValueError("place_many needs an embedder")
         masked = [mask_location(text, loc) for _, text, loc in rows]
-        todo = [i for i, (item_id, _, _) in enumerate(rows) if item_id not in self._items]
-        vecs = self.embedder.embed([masked[i] for i in todo]) if todo else None
-        by_row = {i: vecs[n] for n, i in enumerate(todo)} if vecs is not None else {}
+        vecs = self.embedder.embed(masked) if rows else np.zeros((0, self.dim), np.float32)
+        return self.place_batch(
+            [(i, t, vecs[n], loc, None) for n, (i, t, loc) in enumerate(rows)], themes
+        )
+
+    def place_rows(self, rows: Sequence[BatchRow]) -> list[MatchDecision]:
+        """Decide a batch of prepared rows together and record them (placed ids are kept)."""
+        fresh = [r for r in rows if r.item_id not in self._items]
+        planned = dict(zip([r.item_id for r in fresh], self._plan(fresh), strict=True))
         out = []
-        for i, (item_id, text, loc) in enumerate(rows):
-            theme = themes[i] if themes is not None else None
-            out.append(self.place(item_id, text, by_row.get(i), loc, theme=theme))
+        for row in rows:
+            if row.item_id not in planned:
+                out.append(self.decision_of(row.item_id))
+                continue
+            decision = planned[row.item_id]
+            self._record(row, decision)
+            out.append(decision)
         return out
+
+    def _record(self, row: BatchRow, decision: MatchDecision) -> None:
+        self._items[row.item_id] = PlacedItem(
+            row.item_id, decision.group_key, row.text_hash, row.masked, row.location, decision,
+            row.theme,
+        )  # fmt: skip
+        self._groups.add(decision.group_key, row.item_id)
+        self._sums.add(decision.group_key, row.vec)
+        self._by_hash.setdefault(row.text_hash, row.item_id)
+        self._by_masked.setdefault(row.masked, row.item_id)
+        self._vectors.add(row.item_id, row.vec)
+
+    def _text_match(self, row: BatchRow, hits: list[tuple[str, float]]) -> MatchDecision | None:
+        """Exact (same hash) or near (same masked text, or a typo away) match, if any."""
+        if row.text_hash == _EMPTY_HASH:
+            # Nothing to match on (only emoji, symbols or invisible characters): two such
+            # questions are not "the same question".
+            taken = row.item_id in self._groups.members
+            key = self._fresh_key(row.item_id) if taken else row.item_id
+            return MatchDecision(row.item_id, MatchKind.NEW, key, 0.0, None)
+        first = self._by_hash.get(row.text_hash)
+        if first is not None:
+            return MatchDecision(row.item_id, MatchKind.EXACT, self.group_of(first), 1.0, first)
+        same = self._by_masked.get(row.masked)
+        if same is not None and row.masked:
+            return MatchDecision(row.item_id, MatchKind.NEAR, self.group_of(same), 1.0, same)
+        best: tuple[float, str] | None = None
+        for other_id, _ in hits:
+            other = self._items[other_id].masked
+            if not row.masked or not other:
+                continue
+            ratio = fuzz.ratio(row.masked, other) / 100.0
+            if ratio >= self.near_threshold and (best is None or ratio > best[0]):
+                best = (ratio, other_id)
+        if best is None:
+            return None
+        return MatchDecision(row.item_id, MatchKind.NEAR, self.group_of(best[1]), *best)
+
+    def _near_in_batch(
+        self, rows: Sequence[BatchRow], r: int, cosines: np.ndarray, open_rows: Sequence[int]
+    ) -> int | None:
+        """Position of an earlier open row of the batch that row ``r`` is a typo away from
+        (``cosines`` is row ``r``'s cosine with every row of the batch)."""
+        if not open_rows or not rows[r].masked:
+            return None
+        best: tuple[float, int] | None = None
+        for o in open_rows:
+            if cosines[o] < NEAR_COSINE:
+                continue
+            ratio = fuzz.ratio(rows[r].masked, rows[o].masked) / 100.0
+            if ratio >= self.near_threshold and (best is None or ratio > best[0]):
+                best = (ratio, o)
+        return best[1] if best else None
+
+    def _plan(self, rows: Sequence[BatchRow]) -> list[MatchDecision]:
+        """Decisions for new rows, settled together; nothing is recorded."""
+        decisions: list[MatchDecision | None] = [None] * len(rows)
+        hits = [self._vectors.search(r.vec, self.neighbours) for r in rows]
+        batch_vecs = np.array([r.vec for r in rows]).reshape(len(rows), self.dim)
+        batch_cos = batch_vecs @ batch_vecs.T
+        first_of: dict[str, int] = {}  # hash or masked text -> first open row with it
+        copies: dict[int, tuple[int, MatchKind]] = {}
+        open_rows: list[int] = []
+        for r, row in enumerate(rows):
+            decisions[r] = self._text_match(row, hits[r])
+            if decisions[r] is not None:
+                continue
+            earlier = first_of.get("h:" + row.text_hash)
+            kind = MatchKind.EXACT
+            if earlier is None and row.masked:
+                earlier, kind = first_of.get("m:" + row.masked), MatchKind.NEAR
+            if earlier is None:
+                earlier = self._near_in_batch(rows, r, batch_cos[r], open_rows)
+            if earlier is not None:
+                copies[r] = (earlier, kind)
+                continue
+            first_of.setdefault("h:" + row.text_hash, r)
+            if row.masked:
+                first_of.setdefault("m:" + row.masked, r)
+            open_rows.append(r)
+        candidates: dict[str, None] = {}
+        for r in open_rows:
+            for other_id, _ in hits[r]:
+                candidates.setdefault(self._items[other_id].group, None)
+        keys = [g for g in candidates if g in self._sums.sums]
+        fixed = np.array([self._sums.sums[g] for g in keys]).reshape(len(keys), self.dim)
+        vecs = np.array([rows[r].vec for r in open_rows]).reshape(len(open_rows), self.dim)
+        owner = settle(
+            vecs, fixed, [self._sums.counts[g] for g in keys], self.join_threshold, self.size_step
+        )
+        # a new cluster is keyed by its first member; an existing group keeps its key
+        group_key: dict[int, str] = {}
+        founder: dict[int, int] = {}
+        for pos, c in enumerate(owner):
+            if c < len(keys):
+                group_key[c] = keys[c]
+            elif c not in group_key:
+                item_id = rows[open_rows[pos]].item_id
+                taken = item_id in self._groups.members
+                group_key[c] = self._fresh_key(item_id) if taken else item_id
+                founder[c] = pos
+        size = Counter(owner)
+        new_sums = {c: vecs[[p for p, o in enumerate(owner) if o == c]].sum(0) for c in founder}
+        new_groups = [
+            (group_key[c], rows[open_rows[founder[c]]].item_id, new_sums[c], size[c])
+            for c in founder
+        ]
+        for pos, c in enumerate(owner):
+            r, vec = open_rows[pos], vecs[pos]
+            matched: str | None
+            if c in founder:
+                score = float(vec @ (new_sums[c] - vec)) / (size[c] - 1) if size[c] > 1 else 0.0
+                is_founder = founder[c] == pos
+                kind = MatchKind.NEW if is_founder else MatchKind.PARAPHRASE
+                matched = None if is_founder else rows[open_rows[founder[c]]].item_id
+            else:
+                score = self._sums.score(vec, keys[c])
+                kind, matched = MatchKind.PARAPHRASE, self.members(keys[c])[0]
+            ranked = self._suggest(vec, hits[r], group_key[c], new_groups)
+            decisions[r] = MatchDecision(
+                rows[r].item_id, kind, group_key[c], score, matched, ranked
+            )
+        for r, (earlier, kind) in copies.items():
+            first = decisions[earlier]
+            assert first is not None
+            decisions[r] = MatchDecision(
+                rows[r].item_id, kind, first.group_key, 1.0, rows[earlier].item_id
+            )
+        return [d for d in decisions if d is not None]
+
+    def _suggest(
+        self,
+        vec: np.ndarray,
+        hits: list[tuple[str, float]],
+        own: str,
+        new_groups: Sequence[tuple[str, str, np.ndarray, int]],
+    ) -> tuple[Suggestion, ...]:
+        """Best candidate groups other than ``own``: the groups near the question, and the
+        groups this batch is starting (key, founder id, member sum, size)."""
+        closest: dict[str, float] = {}
+        for other_id, cosine in hits:
+            group = self._items[other_id].group
+            closest[group] = max(closest.get(group, -1.0), cosine)
+        ranked = rank_groups(vec, self._sums, closest, self._groups.members, own, len(closest))
+        w = SUGGEST_CLOSEST_WEIGHT
+        ranked = [
+            Suggestion(s.group_key, s.member_id, (1 - w) * s.score + w * closest[s.group_key])
+            for s in ranked
+        ]
+        for key, founder_id, total, size in new_groups:
+            if key != own:
+                ranked.append(Suggestion(key, founder_id, float(vec @ total) / size))
+        ranked.sort(key=lambda s: -s.score)
+        return tuple(ranked[: self.suggestions])
 
     # --- staff feedback ------------------------------------------------------------------
 
@@ -298,6 +454,15 @@ class DedupeIndex:
 
     def _known_group(self, group_key: str) -> bool:
         return group_key in self._groups.members
+
+    def _move(self, item: PlacedItem, group_key: str) -> None:
+        vec = self._vectors.get(item.item_id)
+        self._groups.remove(item.group, item.item_id)
+        self._groups.add(group_key, item.item_id)
+        if vec is not None:
+            self._sums.remove(item.group, vec)
+            self._sums.add(group_key, vec)
+        item.group = group_key
 
     def pin(self, item_id: str, group_key: str) -> None:
         """Staff moved (or merged) ``item_id`` into ``group_key``; the worker never undoes it.
@@ -311,9 +476,7 @@ class DedupeIndex:
         if item.split_from is not None:
             self._groups.cannot_link.discard(frozenset((item.group, group_key)))
         if item.group != group_key:
-            self._groups.remove(item.group, item_id)
-            self._groups.add(group_key, item_id)
-            item.group = group_key
+            self._move(item, group_key)
         item.staff_placed = True
 
     def set_theme(self, item_id: str, theme: str | None) -> None:
@@ -344,10 +507,8 @@ class DedupeIndex:
         if len(self._groups.members.get(old, [])) == 1 and old == item_id:
             new_key = old  # already alone in its own group
         if new_key != old:
-            self._groups.remove(old, item_id)
-            self._groups.add(new_key, item_id)
+            self._move(item, new_key)
             self._groups.cannot_link.add(frozenset((old, new_key)))
-        item.group = new_key
         item.split_from = old
         item.staff_placed = True
         return new_key
@@ -359,11 +520,11 @@ class DedupeIndex:
         return {
             "version": STATE_VERSION,
             "dim": self.dim,
-            "paraphrase_threshold": self.paraphrase_threshold,
-            "same_theme_threshold": self.same_theme_threshold,
+            "join_threshold": self.join_threshold,
+            "size_step": self.size_step,
             "near_threshold": self.near_threshold,
             "neighbours": self.neighbours,
-            "scorer": self.scorer.to_dict() if self.scorer else None,
+            "suggestions": self.suggestions,
             "items": [it.to_row() for it in self._items.values()],
             "groups": {g: list(m) for g, m in self._groups.members.items()},
             "cannot_link": sorted(sorted(pair) for pair in self._groups.cannot_link),
@@ -377,11 +538,11 @@ class DedupeIndex:
             raise ValueError(f"unsupported DedupeIndex state version {state.get('version')!r}")
         index = cls(
             state["dim"],
-            paraphrase_threshold=state["paraphrase_threshold"],
-            same_theme_threshold=state["same_theme_threshold"],
+            join_threshold=state["join_threshold"],
+            size_step=state["size_step"],
             near_threshold=state["near_threshold"],
             neighbours=state["neighbours"],
-            scorer=PairScorer.from_dict(state["scorer"]) if state["scorer"] else None,
+            suggestions=state["suggestions"],
             embedder=embedder,
             vector_index=VectorIndex.from_bytes(state["vectors"]),
         )
@@ -392,4 +553,8 @@ class DedupeIndex:
             index._by_masked.setdefault(item.masked, item.item_id)
         index._groups.members = {g: list(m) for g, m in state["groups"].items()}
         index._groups.cannot_link = {frozenset(pair) for pair in state["cannot_link"]}
+        for item in index._items.values():
+            vec = index._vectors.get(item.item_id)
+            if vec is not None:
+                index._sums.add(item.group, vec)
         return index

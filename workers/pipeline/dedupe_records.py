@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from workers.pipeline.grouping import Suggestion
 from workers.pipeline.match_rules import MatchDecision, MatchKind
 
 
@@ -43,14 +44,19 @@ class PlacedItem:
             "first_group": self.decision.group_key,
             "staff_placed": self.staff_placed,
             "split_from": self.split_from,
+            "suggestions": [s.to_dict() for s in self.decision.suggestions],
         }
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> PlacedItem:
         """Rebuild a record saved by :meth:`to_row`."""
-        decision = MatchDecision(
-            row["id"], MatchKind(row["kind"]), row["first_group"], row["score"], row["matched"]
+        suggestions = tuple(
+            Suggestion(s["group"], s["member"], s["score"]) for s in row.get("suggestions", [])
         )
+        decision = MatchDecision(
+            row["id"], MatchKind(row["kind"]), row["first_group"], row["score"], row["matched"],
+            suggestions,
+        )  # fmt: skip
         return cls(
             row["id"], row["group"], row["hash"], row["masked"], row["location"], decision,
             row["theme"], row["staff_placed"], row["split_from"],

@@ -11,9 +11,11 @@ See ``docs/embedding-choice.md`` for the measurements behind the choice.
 
 Environment overrides (all optional):
 
-* ``OPENFLOOR_EMBEDDING_MODEL``: path to another MiniLM-compatible ONNX file (same inputs:
-  ``input_ids``, ``attention_mask``, ``token_type_ids``; output ``last_hidden_state``).
-  The sha256 pin is skipped for an override.
+* ``OPENFLOOR_EMBEDDING_MODEL``: ``base`` for the packaged all-MiniLM-L6-v2 instead of the
+  domain model fine-tuned from it (``workers/pipeline/domain_model.py``, the default), or a
+  path to another MiniLM-compatible ONNX file (same inputs: ``input_ids``,
+  ``attention_mask``, ``token_type_ids``; output ``last_hidden_state``). The sha256 pin is
+  skipped for a path.
 * ``OPENFLOOR_EMBEDDING_THREADS``: how many sub-batches run at once, each on one
   onnxruntime thread (default: all cores).
 * ``OPENFLOOR_EMBEDDING_SPIN``: ``1`` lets idle onnxruntime threads spin (default ``0``).
@@ -288,9 +290,15 @@ def default_embedder() -> Embedder:
     threads_env = os.environ.get("OPENFLOOR_EMBEDDING_THREADS")
     threads = int(threads_env) if threads_env else None
     override = os.environ.get("OPENFLOOR_EMBEDDING_MODEL")
+    if override == "base":
+        return load_minilm_int8(threads=threads)
     if override:
         return OnnxSentenceEmbedder(Path(override), name=Path(override).stem, threads=threads)
-    return load_minilm_int8(threads=threads)
+    from workers.pipeline import domain_model  # it builds on this module
+
+    if not domain_model.DOMAIN_MODEL_SHA256:
+        return load_minilm_int8(threads=threads)
+    return domain_model.load_domain_model(threads=threads)
 
 
 def main() -> None:

@@ -85,7 +85,9 @@ class Pipeline:
         repeats: RepeatTracker | None = None,
     ) -> None:
         self.embedder = embedder or default_embedder()
-        self.dedupe = dedupe or DedupeIndex(self.embedder.dim, embedder=self.embedder)
+        self.dedupe = (
+            dedupe if dedupe is not None else DedupeIndex(self.embedder.dim, embedder=self.embedder)
+        )
         self.classifier = classifier or ThemeClassifier(
             list(themes) if themes is not None else load_seed_taxonomy(), self.embedder
         )
@@ -142,17 +144,25 @@ class Pipeline:
             themes[i] = a
         clock.lap("themes")
 
-        matches: list[MatchDecision] = []
-        for i, item in enumerate(items):
-            theme = themes[i]
-            slug = theme.slug if theme is not None else None
-            args = (item.id, norms[i].match_text, vectors[i], item.location, norms[i].hash)
-            # flagged questions, comments and noise are matched for staff's information but
-            # never become the anchor that later questions join
-            if kinds[i] is not QuestionKind.QUESTION or any(f.code in BLOCKING for f in flags[i]):
-                matches.append(self.dedupe.decide(*args, theme=slug))
-            else:
-                matches.append(self.dedupe.place(*args, theme=slug))
+        # the batch's clean questions settle together; flagged ones, comments and noise are
+        # matched for staff's information afterwards but never become part of a group that
+        # others join
+        slugs = [t.slug if t is not None else None for t in themes]
+        blocked = [
+            kinds[i] is not QuestionKind.QUESTION or any(f.code in BLOCKING for f in fl)
+            for i, fl in enumerate(flags)
+        ]
+        rows = [
+            (item.id, norms[i].match_text, vectors[i], item.location, norms[i].hash)
+            for i, item in enumerate(items)
+        ]
+        clean = [i for i in range(len(items)) if not blocked[i]]
+        placed = self.dedupe.place_batch([rows[i] for i in clean], [slugs[i] for i in clean])
+        by_row = dict(zip(clean, placed, strict=True))
+        matches: list[MatchDecision] = [
+            by_row[i] if i in by_row else self.dedupe.decide(*rows[i], theme=slugs[i])
+            for i in range(len(items))
+        ]
         clock.lap("dedupe")
         self.last_timings = clock.laps
 

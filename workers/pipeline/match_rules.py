@@ -18,6 +18,8 @@ from typing import Any
 import numpy as np
 from rapidfuzz import fuzz
 
+from workers.pipeline.grouping import Suggestion
+
 _STOPWORDS = frozenset(
     """
     a an the of to in on at by for from with about into over under and or but if so than
@@ -188,7 +190,8 @@ class MatchDecision:
     ``matched_item_id`` is the earlier question it matched (None for ``new``); ``score`` is 1.0
     for exact, the rapidfuzz ratio / 100 for near, the cosine (or the pair scorer's
     probability, when one is configured) for paraphrase, and for ``new`` the best rejected
-    score, or 0.0.
+    score, or 0.0. ``suggestions`` are the best candidate groups other than its own (carried
+    by a question that started its own group, and as alternatives by one that joined).
     """
 
     item_id: str
@@ -196,3 +199,4 @@ class MatchDecision:
     group_key: str
     score: float
     matched_item_id: str | None = None
+    suggestions: tuple[Suggestion, ...] = ()

@@ -84,10 +84,10 @@ class ThemeClassifier:
         knn_weight: weight of the mean similarity to the theme's ``knn`` nearest examples.
         keyword_bonus: added to a taxonomy theme's score when one of its keywords occurs.
         knn: number of nearest examples averaged.
-        floor: an unsure question (below ``threshold``) that resembles no discovered theme and
-            no earlier unsure question keeps its best theme if it scores at least this, and
-            is remembered to seed discovery; below ``floor`` it starts a discovered theme at
-            once. ``floor >= threshold`` turns the fallback off.
+        floor: kept in saved states; no longer used (a single question never founds a theme).
+        min_found: an unsure question (below ``threshold``) keeps its best taxonomy theme and
+            is remembered until, with it, ``min_found`` unsure questions cohere (each at least
+            ``join_threshold`` similar to the newest): together they found a discovered theme.
         max_orphans: how many such remembered questions are kept (oldest dropped first).
 
     The defaults were chosen on one half of ``bench/data/policing_questions.jsonl``
@@ -108,6 +108,7 @@ class ThemeClassifier:
         floor: float = 0.40,
         max_orphans: int = 200,
         staff_match: float = 0.6,
+        min_found: int = 3,
     ) -> None:
         """Embed the taxonomy (examples, label and description of every theme)."""
         self.embedder = embedder
@@ -121,6 +122,7 @@ class ThemeClassifier:
         self.floor = floor
         self.max_orphans = int(max_orphans)
         self.staff_match = staff_match
+        self.min_found = int(min_found)
         self._models: dict[str, ThemeModel] = {}
         self._pins: dict[str, str] = {}  # question id -> staff theme
         self._discovery = ThemeDiscovery(self._models, self.dim)
@@ -278,16 +280,16 @@ class ThemeClassifier:
             if tax_score >= self.threshold:
                 picks.append((tax_slug, tax_score, False))
                 continue
-            orphan = discovery.nearest_orphan(vectors[i], self.join_threshold)
-            if orphan is None and tax_score >= self.floor:
-                # Unsure, and nothing like it yet: keep the best guess, remember the question.
+            close = discovery.close_orphans(vectors[i], self.join_threshold)
+            if len(close) + 1 < self.min_found:
+                # Unsure, and not yet several like it: keep the best guess, remember it.
                 discovery.remember_orphan(Orphan(qid, vectors[i], matched[i]), self.max_orphans)
                 orphan_pick[id(discovery.orphans[-1])] = len(picks)
                 picks.append((tax_slug, tax_score, False))
                 continue
+            # Several unsure questions that cohere, none fitting the taxonomy: a new theme.
             slug = discovery.new_candidate()
-            if orphan is not None:
-                # A second unsure question like an earlier one: together they found a theme.
+            for orphan in close:
                 discovery.orphans.remove(orphan)
                 discovery.add_member(slug, orphan.vector, orphan.text, orphan.qid)
                 if id(orphan) in orphan_pick:
@@ -322,6 +324,7 @@ class ThemeClassifier:
                 "floor": self.floor,
                 "max_orphans": self.max_orphans,
                 "staff_match": self.staff_match,
+                "min_found": self.min_found,
             },
             "themes": [theme_entry(m, self.dim) for m in self._models.values()],
             "pins": dict(self._pins),

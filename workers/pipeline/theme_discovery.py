@@ -121,6 +121,14 @@ class ThemeDiscovery:
         if len(self.orphans) > max_orphans:
             del self.orphans[0]
 
+    def close_orphans(self, vector: np.ndarray, join_threshold: float) -> list[Orphan]:
+        """Remembered unsure questions at least ``join_threshold`` similar, closest first."""
+        if not self.orphans:
+            return []
+        sims = np.stack([o.vector for o in self.orphans]) @ vector
+        order = [int(j) for j in np.argsort(-sims) if sims[j] >= join_threshold]
+        return [self.orphans[j] for j in order]
+
     def nearest_orphan(self, vector: np.ndarray, join_threshold: float) -> Orphan | None:
         """The remembered unsure question most similar to ``vector``, if similar enough."""
         if not self.orphans:

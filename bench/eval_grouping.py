@@ -1,0 +1,75 @@
+"""Grouping on every labelled set, as staff feel it: clicks, suggestions, themes.
+
+    python -m bench.eval_grouping            # markdown table (make bench)
+    python -m bench.eval_grouping --json
+
+Each set runs through exactly the code of `openfloor cluster` (:mod:`bench.eval_blind`). Sets:
+our policing set (labelled at the agenda-point level: `dup_group`) and every blind set that
+has become development data (`bench/data/blind/*.jsonl`, labelled at the ask level).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from bench.datasets import POLICING_FILE
+from bench.eval_blind import load, run, score
+from bench.training_pairs import BLIND_DIR
+
+
+def sets() -> list[tuple[str, Path, str]]:
+    """(name, path, group-level label field) of every development set."""
+    out = [("policing_questions (agenda points)", POLICING_FILE, "dup_group")]
+    out += [(f"blind/{p.name} (asks)", p, "ask") for p in sorted(BLIND_DIR.glob("*.jsonl"))]
+    return out
+
+
+def evaluate() -> list[dict[str, Any]]:
+    """Figures for every set."""
+    results = []
+    for name, path, field in sets():
+        rows = load(path, field)
+        results.append({"set": name, **score(rows, run(rows))})
+    return results
+
+
+def markdown(results: list[dict[str, Any]]) -> str:
+    """One table row per set."""
+    lines = [
+        "| set | questions / asks | groups | clicks (moves + merges) | clicks / by hand "
+        "| top 3 | pair P / R / F1 | V | ARI | theme V (pred / true) | largest groups |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        lines.append(
+            f"| {r['set']} | {r['questions']} / {r['asks']} | {r['groups']} "
+            f"| {r['moves']} + {r['merges']} = {r['clicks']} | {r['clicks_share']:.2f} "
+            f"| {r['top3_suggestion_accuracy']:.3f} ({r['top3_counted']}) "
+            f"| {r['pair_precision']:.2f} / {r['pair_recall']:.2f} / {r['pair_f1']:.2f} "
+            f"| {r['v_measure']:.3f} | {r['ari']:.3f} "
+            f"| {r['theme_v_measure']:.3f} ({r['themes_pred']} / {r['themes_true']}) "
+            f"| {', '.join(str(n) for n in r['largest_groups'])} |"
+        )
+    lines.append(
+        "\nClicks: one move per question outside its predicted group's majority ask, one merge "
+        "per extra predicted group whose majority is the same ask, as a share of grouping by "
+        "hand (questions − asks). Top 3: for a question whose ask already had an earlier "
+        "question, a group holding one is its own (if it joined) or among its suggestions."
+    )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    """Print the table (or JSON)."""
+    parser = argparse.ArgumentParser(description="grouping on every labelled set")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    results = evaluate()
+    print(json.dumps(results, indent=1) if args.json else markdown(results))
+
+
+if __name__ == "__main__":
+    main()
