@@ -94,6 +94,14 @@ def _press(page: Page, form: str, button: str = "button") -> None:
         target.click()
 
 
+def _split(page: Page, meeting_id: int, question_id: int) -> None:
+    """Split a question into a group of its own, from its "Move or split" page."""
+    page.goto(f"/triage/meetings/{meeting_id}/questions/{question_id}/move")
+    page.locator("#target-new").check()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Move question").click()
+
+
 def _board(page: Page, meeting_id: int) -> None:
     page.goto(f"/triage/meetings/{meeting_id}")
 
@@ -123,10 +131,10 @@ def test_staff_run_a_whole_triage_of_the_demo_meeting(
     for start in ("People openly smoking", "Cars racing up", "Why do I never see police"):
         other = _by_text(rt, mid, start)
         if other.group_id != _by_text(rt, mid, "Youths vandalising").group_id:
-            _board(page, mid)
-            form = f'form[action$="/groups/{other.group_id}/merge"]'
-            page.locator(f"{form} select").select_option(str(kath.group_id))
-            _press(page, form)
+            page.goto(f"/triage/meetings/{mid}/groups/{other.group_id}/merge")
+            page.locator(f'input[type="radio"][value="{kath.group_id}"]').check()
+            with page.expect_navigation():
+                page.get_by_role("button", name="Merge groups").click()
     asb_group = _by_text(rt, mid, "Youths vandalising").group_id
     assert asb_group is not None
     # split: Priya asked about visibility, not anti-social behaviour; and anything else the
@@ -134,12 +142,10 @@ def test_staff_run_a_whole_triage_of_the_demo_meeting(
     keep = ("Youths vandalising", "People openly smoking", "Cars racing up")
     for q in _questions(rt, mid):
         if q.group_id == asb_group and not q.text.startswith(keep):
-            _board(page, mid)
-            _press(page, f'form[action$="/questions/{q.id}/split"]')
+            _split(page, mid, q.id)
     facebook = _by_text(rt, mid, FACEBOOK_TEXT)
     if sum(q.group_id == facebook.group_id for q in _questions(rt, mid)) > 1:
-        _board(page, mid)
-        _press(page, f'form[action$="/questions/{facebook.id}/split"]')
+        _split(page, mid, facebook.id)
     priya = _by_text(rt, mid, "Why do I never see police")
     facebook = _by_text(rt, mid, FACEBOOK_TEXT)
     assert priya.group_id not in (asb_group, None)

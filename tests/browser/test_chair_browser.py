@@ -151,7 +151,9 @@ def test_broadcast_reaches_the_chair_and_the_chair_puts_one_on_air(
     wait_for(lambda: set(appeared) <= set(_by_external(rt, meeting.id)), timeout=180)
     stored = {ext: q for ext, q in _by_external(rt, meeting.id).items() if ext in appeared}
     expected = {str(q.id) for q in stored.values() if shown(q)}
-    assert len(expected) > 150  # chatter and flagged comments aside, most are questions
+    # chatter, flagged comments and complaints with no ask (kept as comments until staff
+    # promote one) aside, about half of this broadcast reaches the chair as questions
+    assert len(expected) > 100
     wait_for(lambda: expected <= set(_seen(chair)), timeout=30)
 
     seen = _seen(chair)
