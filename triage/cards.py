@@ -30,8 +30,8 @@ class Member:
     # Same name/town/handle/email = same person (never shown; only to list people once).
     person: tuple[str, ...] | None = None
     # JSON as stored, decoded only for the few questions whose card shows it.
-    flag_reasons_json: str | None = None
-    suggestions_json: str | None = None
+    flag_reasons_json: str | list[Any] | None = None
+    suggestions_json: str | list[Any] | None = None
 
     @property
     def flag_reasons(self) -> list[dict[str, Any]]:
@@ -44,8 +44,9 @@ class Member:
         return _decode(self.suggestions_json)
 
 
-def _decode(raw: str | None) -> list[dict[str, Any]]:
-    value = json.loads(raw) if raw else None
+def _decode(raw: str | list[Any] | None) -> list[dict[str, Any]]:
+    # SQLite hands the JSON back as text; psycopg has already decoded PostgreSQL's json
+    value = json.loads(raw) if isinstance(raw, str) and raw else raw
     return value if isinstance(value, list) else []
 
 

@@ -58,7 +58,7 @@ def suggestion_choices(question: Any, meeting_id: int) -> list[dict[str, Any]]:
             .where(Question.group_id.in_(unnamed))
             .order_by(Question.id.desc())
         )
-        named.update({gid: text for gid, text in first})
+        named.update({gid: text for gid, text in first if gid is not None})
     return [
         {"group_id": s["group_id"], "score": s.get("score"), "title": named[s["group_id"]]}
         for s in wanted
