@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from typing import Any
 
 from flask import Blueprint, Response, flash, render_template, request
 from flask_login import current_user
+from sqlalchemy.orm import Session
 
 from domain.models import Role
 from domain.models.audit import record
@@ -28,6 +30,21 @@ def _identifier() -> tuple[str, Identifier | None]:
     return raw, Identifier.parse(raw)
 
 
+def _find_audited(session: Session, ident: Identifier, action: str) -> list[dict[str, Any]]:
+    """What is held about ``ident``; the look-up itself is audited (by digest, never value)."""
+    records = find(session, ident)
+    record(
+        session,
+        action,
+        actor_id=current_user.id,
+        target_type="person",
+        identifier_kind=ident.kind,
+        identifier_digest=ident.digest(),
+        found=len(records),
+    )
+    return records
+
+
 @bp.route("/data-rights", methods=["GET", "POST"])
 @roles_required(Role.STAFF)
 def search() -> str | tuple[str, int]:
@@ -38,17 +55,8 @@ def search() -> str | tuple[str, int]:
     if ident is None:
         return render_template("triage/data_rights.html", who=raw, records=None, error=HINT), 400
     with runtime().db.transaction() as session:
-        records = find(session, ident)
+        records = _find_audited(session, ident, "data.search")
         waiting = waiting_in_outbox(session, ident)
-        record(
-            session,
-            "data.search",
-            actor_id=current_user.id,
-            target_type="person",
-            identifier_kind=ident.kind,
-            identifier_digest=ident.digest(),
-            found=len(records),
-        )
     return render_template(
         "triage/data_rights.html", who=raw, ident=ident, records=records, waiting=waiting
     )
@@ -62,16 +70,7 @@ def export() -> Response | tuple[str, int]:
     if ident is None:
         return render_template("triage/data_rights.html", who=raw, records=None, error=HINT), 400
     with runtime().db.transaction() as session:
-        records = find(session, ident)
-        record(
-            session,
-            "data.export",
-            actor_id=current_user.id,
-            target_type="person",
-            identifier_kind=ident.kind,
-            identifier_digest=ident.digest(),
-            found=len(records),
-        )
+        records = _find_audited(session, ident, "data.export")
     body = {
         "controller": "Office of the Police and Crime Commissioner",
         "exported_at": datetime.now(UTC).isoformat(),

@@ -15,7 +15,6 @@ import docx
 import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
 from domain.models import Meeting, Question, QuestionStatus, Role, StaffUser
 from domain.runtime import Runtime
@@ -23,6 +22,7 @@ from intake.submit import submit
 from openfloor.demo import load_demo
 from tests.browser.conftest import Pages, assert_accessible, assert_fits
 from tests.conftest import STAFF_PASSWORD
+from tests.support.board import questions_of as _questions
 from tests.support.processes import wait_for
 
 pytestmark = pytest.mark.browser
@@ -58,17 +58,6 @@ def _demo(rt: Runtime) -> Meeting:
            location="Ambridge", external_id="fb-comment-1")  # fmt: skip
     submit(rt, meeting, channel="web", text=ABUSE_TEXT, author_name="Troll", consent_publish=True)
     return meeting
-
-
-def _questions(rt: Runtime, meeting_id: int) -> list[Question]:
-    with rt.db.transaction() as session:
-        return list(
-            session.scalars(
-                select(Question)
-                .options(joinedload(Question.submission))
-                .where(Question.meeting_id == meeting_id)
-            )
-        )
 
 
 def _by_text(rt: Runtime, meeting_id: int, start: str) -> Question:

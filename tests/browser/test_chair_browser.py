@@ -21,8 +21,6 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import Page, ViewportSize, expect
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
 from bench.broadcast import WATCH, Comment, comments, p95
 from domain.models import Meeting, Question, Role, StaffUser
@@ -32,6 +30,7 @@ from openfloor.rehearsal.run import VIDEO, Collectors, prepare_meeting
 from openfloor.rehearsal.servers import FakePlatforms
 from tests.browser.conftest import Pages, assert_accessible
 from tests.conftest import STAFF_PASSWORD
+from tests.support.board import questions_of as _questions
 from tests.support.processes import LiveServer, wait_for
 from tests.support.proxy import CuttableProxy
 from triage.onair import actions
@@ -64,17 +63,6 @@ def _sign_in(pages: Pages, base: str, email: str) -> Page:
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", name="Meetings")).to_be_visible()
     return page
-
-
-def _questions(rt: Runtime, meeting_id: int) -> list[Question]:
-    with rt.db.transaction() as session:
-        return list(
-            session.scalars(
-                select(Question)
-                .options(joinedload(Question.submission))
-                .where(Question.meeting_id == meeting_id)
-            ).unique()
-        )
 
 
 @pytest.fixture

@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from itertools import count
 
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
 from domain.models import (
     Channel,
     Meeting,
@@ -68,3 +71,15 @@ def add_question(
         session.add(q)
         session.flush()
         return q.id
+
+
+def questions_of(rt: Runtime, meeting_id: int) -> list[Question]:
+    """Every question of a meeting, with its submission loaded."""
+    with rt.db.transaction() as session:
+        return list(
+            session.scalars(
+                select(Question)
+                .options(joinedload(Question.submission))
+                .where(Question.meeting_id == meeting_id)
+            ).unique()
+        )
