@@ -46,6 +46,19 @@ class Settings:
     # Reverse proxies in front of the app whose X-Forwarded-* headers are trusted (0 = none).
     proxy_hops: int = 0
     log_level: str = "INFO"
+    # Outgoing mail for written answers. Empty host: answers cannot be emailed (the page says so).
+    smtp_host: str = ""
+    smtp_port: int = 587
+    # "starttls" (port 587), "ssl" (implicit TLS, port 465) or "none" (a local relay only).
+    smtp_tls: str = "starttls"
+    smtp_user: str = ""
+    smtp_password: str = ""
+    mail_from: str = "opcc@example.org"
+    # Seconds for each SMTP network operation.
+    smtp_timeout: float = 30.0
+    # Seconds a sender may hold a claimed delivery before it may be sent by someone else.
+    # Longer than a whole SMTP conversation; the sender checks it before handing a message over.
+    send_lease_seconds: float = 300.0
     testing: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 

@@ -124,6 +124,12 @@ def _register_blueprints(app: Flask) -> None:
     for bp in (agenda_bp, agenda_public_bp, groups_bp):
         app.register_blueprint(bp)
 
+    from triage.answers.public import bp as answers_public_bp
+    from triage.answers.views import bp as answers_bp
+
+    for bp in (answers_bp, answers_public_bp):
+        app.register_blueprint(bp)
+
     from intake.api import bp as api_bp
     from intake.event_entry import bp as intake_staff_bp
 

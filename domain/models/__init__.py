@@ -7,6 +7,8 @@ from domain.models.agenda import (
     AgendaSection,
     PublishedAgenda,
 )
+from domain.models.answer import FINAL as FINAL_DELIVERY
+from domain.models.answer import AnswerDelivery, DeliveryStatus, WrittenAnswer
 from domain.models.api_token import ApiToken
 from domain.models.audit import AuditEvent
 from domain.models.enums import (
@@ -29,15 +31,18 @@ from domain.models.theme import Theme
 from domain.models.user import StaffUser
 
 __all__ = [
+    "FINAL_DELIVERY",
     "SECTION_TITLES",
     "AgendaItem",
     "AgendaItemGroup",
     "AgendaSection",
     "AgendaStatus",
+    "AnswerDelivery",
     "ApiToken",
     "AuditEvent",
     "Channel",
     "Coverage",
+    "DeliveryStatus",
     "Meeting",
     "MeetingKind",
     "MeetingStatus",
@@ -53,4 +58,5 @@ __all__ = [
     "Submission",
     "SubmissionStatus",
     "Theme",
+    "WrittenAnswer",
 ]
