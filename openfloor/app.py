@@ -126,8 +126,10 @@ def _register_blueprints(app: Flask) -> None:
 
     from triage.answers.public import bp as answers_public_bp
     from triage.answers.views import bp as answers_bp
+    from triage.notes.views import bp as notes_bp
+    from triage.report.views import bp as report_bp
 
-    for bp in (answers_bp, answers_public_bp):
+    for bp in (answers_bp, answers_public_bp, notes_bp, report_bp):
         app.register_blueprint(bp)
 
     from intake.api import bp as api_bp

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Select, delete, exists, select
+from sqlalchemy import Select, and_, delete, exists, select
 from sqlalchemy.orm import Session
 
 from domain.erasure import erase_submissions
@@ -79,9 +80,7 @@ def erase_expired() -> int:
             log.info(
                 "retention: %d submission(s) kept until their written answer is sent", len(held)
             )
-        where = Submission.meeting_id.in_(closed)
-        if held:
-            where = where & Submission.id.not_in(held)
+        where = and_(Submission.meeting_id.in_(closed), Submission.id.not_in(held))
         return len(erase_submissions(session, where))
 
 
