@@ -11,7 +11,6 @@ import smtplib
 import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate
 
@@ -22,12 +21,13 @@ class MailNotConfigured(RuntimeError):
     """No SMTP host is set (``SMTP_HOST``)."""
 
 
-@dataclass(frozen=True)
 class Refused(Exception):
     """The server answered with an error code; 5xx is for good, 4xx is worth trying again."""
 
-    code: int
-    reply: str
+    def __init__(self, code: int, reply: str) -> None:
+        super().__init__(code, reply)
+        self.code = code
+        self.reply = reply
 
     @property
     def permanent(self) -> bool:
