@@ -163,6 +163,11 @@ def test_a_meeting_run_to_the_end(
         env=openfloor_env(settings), check=True, capture_output=True,
     )  # fmt: skip
     notes = docx_text(out.read_bytes())
+    wrong = subprocess.run(
+        [sys.executable, "-m", "openfloor", "notes", "--meeting", "no-such-meeting", "--output",
+         str(tmp_path / "x.docx")], env=openfloor_env(settings), capture_output=True, text=True,
+    )  # fmt: skip
+    assert wrong.returncode == 1 and "no meeting with the slug 'no-such-meeting'" in wrong.stderr
     for line in [
         "Chair: John Campion",
         "Minutes: Jackie Irvin, Policy Officer, OPCC",

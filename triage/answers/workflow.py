@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from domain.models import (
@@ -62,8 +62,15 @@ def approve(session: Session, answer: WrittenAnswer, actor_id: int) -> list[Answ
         raise AnswerError("A different member of staff must approve the answer")
     group = session.get(QuestionGroup, answer.group_id)
     assert group is not None
-    answer.approved_by = actor_id
-    answer.approved_at = datetime.now(UTC)
+    # conditional update: of two officers approving at once, only one creates the deliveries
+    claimed = session.execute(
+        update(WrittenAnswer)
+        .where(WrittenAnswer.id == answer.id, WrittenAnswer.approved_at.is_(None))
+        .values(approved_by=actor_id, approved_at=datetime.now(UTC))
+        .execution_options(synchronize_session="fetch")
+    )
+    if not getattr(claimed, "rowcount", 0):
+        raise AnswerError("This answer is already approved")
     created: dict[str, AnswerDelivery] = {}
     for question in visible(group.questions):
         question.written_answer = answer.body
