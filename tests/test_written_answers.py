@@ -138,7 +138,7 @@ def test_second_officer_approves_and_each_person_gets_one_email(
 def test_refusals_and_failures_are_visible_and_sent_again(
     app: Flask, rt: Runtime, run: MeetingRun, smtp: SmtpServer
 ) -> None:
-    smtp.mailbox.refuse["peter@example.net"] = "550 5.1.1 No such user here"
+    smtp.mailbox.refuse["peter@example.net"] = "550 5.1.1 <Peter@example.net>: No such user here"
     smtp.mailbox.refuse["linda@example.net"] = "451 4.3.0 Mailbox busy, try again later"
     burglary = write_and_approve(app, run, "burglary", "We are increasing patrols.")
     roads = write_and_approve(app, run, "roads", ROADS_ANSWER)
@@ -150,7 +150,7 @@ def test_refusals_and_failures_are_visible_and_sent_again(
 
     staff = sign_in(app, WRITER)
     page = staff.get(f"/triage/meetings/{run.meeting_id}/answers").get_data(as_text=True)
-    assert "550 5.1.1 No such user here" in page and "451 4.3.0" in page
+    assert "550 5.1.1 &lt;[recipient]&gt;: No such user here" in page and "451 4.3.0" in page
     assert "p•••@example.net" in page and page.count("Send again") == 2
 
     smtp.mailbox.refuse.clear()

@@ -20,6 +20,7 @@ while a missing one is visible and can be sent from the staff page.
 from __future__ import annotations
 
 import logging
+import re
 import smtplib
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -126,15 +127,16 @@ def _converse(
     except mail.Refused as exc:
         # a refusal is an answer: the server did not take the message, whatever the stage
         status = DeliveryStatus.BOUNCED if exc.permanent else DeliveryStatus.FAILED
-        _record(rt, delivery_id, token, status, str(exc))
+        _record(rt, delivery_id, token, status, _scrub(str(exc), address))
         return Outcome.BOUNCED if exc.permanent else Outcome.FAILED
     except (smtplib.SMTPException, OSError, mail.MailNotConfigured) as exc:
         if handed_over:
-            _record(rt, delivery_id, token, DeliveryStatus.UNCONFIRMED, _describe(exc))
+            note = _scrub(_describe(exc), address)
+            _record(rt, delivery_id, token, DeliveryStatus.UNCONFIRMED, note)
             return Outcome.UNCONFIRMED
-        _record(rt, delivery_id, token, DeliveryStatus.FAILED, _describe(exc))
+        _record(rt, delivery_id, token, DeliveryStatus.FAILED, _scrub(_describe(exc), address))
         return Outcome.FAILED
-    _record(rt, delivery_id, token, DeliveryStatus.SENT, reply[:500])
+    _record(rt, delivery_id, token, DeliveryStatus.SENT, _scrub(reply, address))
     return Outcome.SENT
 
 
@@ -174,8 +176,12 @@ def _finish(
 
 
 def _describe(exc: BaseException) -> str:
-    # never the address: smtplib's messages carry codes and server text only
-    return f"{type(exc).__name__}: {exc}"[:500]
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _scrub(note: str, address: str) -> str:
+    """The server's reply without the address (servers often echo it), kept short."""
+    return re.sub(re.escape(address), "[recipient]", note, flags=re.IGNORECASE)[:500]
 
 
 def message_id_for(delivery: AnswerDelivery, settings: Settings) -> str:
