@@ -51,6 +51,8 @@ class Settings:
     smtp_port: int = 587
     # "starttls" (port 587), "ssl" (implicit TLS, port 465) or "none" (a local relay only).
     smtp_tls: str = "starttls"
+    # A CA bundle (PEM) to trust for the mail server's certificate; empty: the system's.
+    smtp_ca_file: str = ""
     smtp_user: str = ""
     smtp_password: str = ""
     mail_from: str = "opcc@example.org"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from domain.models import AnswerDelivery, DeliveryStatus, Submission, WrittenAnswer
-from domain.runtime import Runtime
+from domain.runtime import Runtime, install
 from tests.support.meeting_run import (
     APPROVER,
     BURGLARY_EMAILS,
@@ -139,7 +140,7 @@ def test_refusals_and_failures_are_visible_and_sent_again(
     app: Flask, rt: Runtime, run: MeetingRun, smtp: SmtpServer
 ) -> None:
     smtp.mailbox.refuse["peter@example.net"] = "550 5.1.1 <Peter@example.net>: No such user here"
-    smtp.mailbox.refuse["linda@example.net"] = "451 4.3.0 Mailbox busy, try again later"
+    smtp.mailbox.refuse_data["linda@example.net"] = "451 4.3.0 Mailbox busy, try again later"
     burglary = write_and_approve(app, run, "burglary", "We are increasing patrols.")
     roads = write_and_approve(app, run, "roads", ROADS_ANSWER)
     assert send_answer(burglary) == 0
@@ -154,6 +155,7 @@ def test_refusals_and_failures_are_visible_and_sent_again(
     assert "p•••@example.net" in page and page.count("Send again") == 2
 
     smtp.mailbox.refuse.clear()
+    smtp.mailbox.refuse_data.clear()
     for answer_id, address in ((burglary, "peter@example.net"), (roads, "linda@example.net")):
         delivery = deliveries(rt, answer_id)[address]
         url = f"/triage/meetings/{run.meeting_id}/deliveries/{delivery.id}/resend"
@@ -241,3 +243,24 @@ def test_retention_keeps_an_email_until_its_answer_is_delivered(
     erase_expired()
     assert emails() == BURGLARY_EMAILS
     assert all(d.address is None for d in deliveries(rt, roads).values())
+
+
+def test_starttls_and_sign_in_from_the_settings(
+    app: Flask, rt: Runtime, run: MeetingRun, tmp_path: Path
+) -> None:
+    with SmtpServer(tls_dir=tmp_path) as secure:
+        roads = write_and_approve(app, run, "roads", ROADS_ANSWER)
+        wrong = {**secure.settings(), "smtp_password": "not the password"}
+        install(Runtime(settings=replace(rt.settings, **wrong), redis_url=rt.redis_url))
+        try:
+            with pytest.raises(TemporaryFailure):
+                send_answer(roads)
+            failed = deliveries(rt, roads)["john@example.net"]
+            assert failed.status == DeliveryStatus.FAILED and "535" in failed.last_error
+            install(
+                Runtime(settings=replace(rt.settings, **secure.settings()), redis_url=rt.redis_url)
+            )
+            assert send_answer(roads) == 2
+        finally:
+            install(rt)
+        assert [(r.tls, r.login) for r in secure.mailbox.received] == [(True, SmtpServer.USER)] * 2

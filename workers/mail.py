@@ -43,10 +43,12 @@ def connect(settings: Settings) -> Iterator[smtplib.SMTP]:
     if not settings.smtp_host:
         raise MailNotConfigured("set SMTP_HOST to send written answers by email")
     mode = settings.smtp_tls.lower()
+    if mode not in ("starttls", "ssl", "none"):
+        raise MailNotConfigured(f"SMTP_TLS must be starttls, ssl or none, not {mode!r}")
     timeout = settings.smtp_timeout
+    context = ssl.create_default_context(cafile=settings.smtp_ca_file or None)
     smtp: smtplib.SMTP
     if mode == "ssl":
-        context = ssl.create_default_context()
         smtp = smtplib.SMTP_SSL(
             settings.smtp_host, settings.smtp_port, timeout=timeout, context=context
         )
@@ -55,7 +57,7 @@ def connect(settings: Settings) -> Iterator[smtplib.SMTP]:
     try:
         smtp.ehlo()
         if mode == "starttls":
-            smtp.starttls(context=ssl.create_default_context())
+            smtp.starttls(context=context)
             smtp.ehlo()
         if settings.smtp_user:
             smtp.login(settings.smtp_user, settings.smtp_password)
@@ -82,9 +84,12 @@ def open_envelope(smtp: smtplib.SMTP, sender: str, recipient: str) -> None:
 def hand_over(smtp: smtplib.SMTP, message: EmailMessage) -> str:
     """DATA: the server takes responsibility for the message; returns its reply."""
     try:
-        _code, reply = smtp.data(message.as_bytes())
-    except smtplib.SMTPDataError as exc:
+        code, reply = smtp.data(message.as_bytes())
+    except smtplib.SMTPDataError as exc:  # refused before the message (DATA not answered 354)
         raise Refused(exc.smtp_code, _text(exc.smtp_error)) from exc
+    # smtplib returns the reply to the final "." without checking it (sendmail does)
+    if code != 250:
+        raise Refused(code, _text(reply))
     return _text(reply)
 
 

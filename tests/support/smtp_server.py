@@ -8,23 +8,28 @@ from __future__ import annotations
 
 import asyncio
 import email
+import ssl
 import threading
 from dataclasses import dataclass, field
 from email.message import Message
+from pathlib import Path
 from typing import Any
 
+import trustme
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope, Session
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 from tests.support.servers import free_port
 
 
 @dataclass
 class Received:
-    """One message the server took responsibility for."""
+    """One message the server took responsibility for, and how the session was secured."""
 
     recipients: list[str]
     message: Message
+    tls: bool = False
+    login: str = ""
 
 
 @dataclass
@@ -35,6 +40,8 @@ class Mailbox:
     refuse: dict[str, str] = field(default_factory=dict)
     stall_at_rcpt: set[str] = field(default_factory=set)
     stall_after_data: set[str] = field(default_factory=set)
+    # refused after the whole message arrived (the reply to the final ".")
+    refuse_data: dict[str, str] = field(default_factory=dict)
     stalled: threading.Event = field(default_factory=threading.Event)
     release: threading.Event = field(default_factory=threading.Event)
 
@@ -55,9 +62,14 @@ class Mailbox:
         return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        for address in envelope.rcpt_tos:
+            if address in self.refuse_data:
+                return self.refuse_data[address]
         content = envelope.content
         raw = content if isinstance(content, bytes) else str(content).encode()
-        self.received.append(Received(list(envelope.rcpt_tos), email.message_from_bytes(raw)))
+        login = session.auth_data.login.decode() if session.authenticated else ""
+        message = email.message_from_bytes(raw)
+        self.received.append(Received(list(envelope.rcpt_tos), message, bool(session.ssl), login))
         held = self.stall_after_data & set(envelope.rcpt_tos)
         if held:
             self.stall_after_data -= held  # once
@@ -69,13 +81,44 @@ class Mailbox:
         return sum(address in r.recipients for r in self.received)
 
 
-class SmtpServer:
-    """aiosmtpd's Controller on a free loopback port."""
+def _authenticator(
+    server: SMTP, session: Session, envelope: Envelope, mechanism: str, data: Any
+) -> AuthResult:
+    ok = isinstance(data, LoginPassword) and (data.login, data.password) == (
+        SmtpServer.USER.encode(),
+        SmtpServer.PASSWORD.encode(),
+    )
+    return AuthResult(success=ok, handled=False, auth_data=data if ok else None)
 
-    def __init__(self) -> None:
+
+class SmtpServer:
+    """aiosmtpd's Controller on a free loopback port.
+
+    With ``tls_dir``: STARTTLS required with a certificate from a throw-away CA (trustme) whose
+    PEM is written there, and sign-in required with ``USER`` / ``PASSWORD``.
+    """
+
+    USER = "opcc-mailer"
+    PASSWORD = "mail-secret-123"
+
+    def __init__(self, tls_dir: Path | None = None) -> None:
         self.mailbox = Mailbox()
         self.port = free_port()
-        self.controller = Controller(self.mailbox, hostname="127.0.0.1", port=self.port)
+        self.ca_file = ""
+        options: dict[str, Any] = {}
+        if tls_dir is not None:
+            ca = trustme.CA()
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            ca.issue_cert("127.0.0.1").configure_cert(context)
+            self.ca_file = str(tls_dir / "smtp-ca.pem")
+            ca.cert_pem.write_to_path(self.ca_file)
+            options = {
+                "tls_context": context,
+                "require_starttls": True,
+                "auth_required": True,
+                "authenticator": _authenticator,
+            }
+        self.controller = Controller(self.mailbox, hostname="127.0.0.1", port=self.port, **options)
 
     def __enter__(self) -> SmtpServer:
         self.controller.start()
@@ -86,11 +129,13 @@ class SmtpServer:
         self.controller.stop()
 
     def settings(self) -> dict[str, Any]:
-        """The openfloor settings that point at this server (plain SMTP on loopback)."""
+        """The openfloor settings that point at this server."""
+        secure = {"smtp_tls": "starttls", "smtp_ca_file": self.ca_file,
+                  "smtp_user": self.USER, "smtp_password": self.PASSWORD}  # fmt: skip
         return {
             "smtp_host": "127.0.0.1",
             "smtp_port": self.port,
-            "smtp_tls": "none",
+            **(secure if self.ca_file else {"smtp_tls": "none"}),
             "mail_from": "answers@opcc.example.org",
             "smtp_timeout": 3.0,
             "send_lease_seconds": 2.0,
