@@ -245,22 +245,27 @@ def test_retention_keeps_an_email_until_its_answer_is_delivered(
     assert all(d.address is None for d in deliveries(rt, roads).values())
 
 
-def test_starttls_and_sign_in_from_the_settings(
-    app: Flask, rt: Runtime, run: MeetingRun, tmp_path: Path
+@pytest.mark.parametrize("implicit_tls", [False, True], ids=["starttls", "ssl"])
+def test_tls_and_sign_in_from_the_settings(
+    app: Flask, rt: Runtime, run: MeetingRun, tmp_path: Path, implicit_tls: bool
 ) -> None:
-    with SmtpServer(tls_dir=tmp_path) as secure:
+    with SmtpServer(tls_dir=tmp_path, implicit_tls=implicit_tls) as secure:
         roads = write_and_approve(app, run, "roads", ROADS_ANSWER)
+        # a wrong password (STARTTLS) or an unknown CA (implicit TLS) fails, visibly
         wrong = {**secure.settings(), "smtp_password": "not the password"}
+        if implicit_tls:
+            wrong["smtp_ca_file"] = ""
         install(Runtime(settings=replace(rt.settings, **wrong), redis_url=rt.redis_url))
         try:
             with pytest.raises(TemporaryFailure):
                 send_answer(roads)
             failed = deliveries(rt, roads)["john@example.net"]
-            assert failed.status == DeliveryStatus.FAILED and "535" in failed.last_error
-            install(
-                Runtime(settings=replace(rt.settings, **secure.settings()), redis_url=rt.redis_url)
-            )
+            assert failed.status == DeliveryStatus.FAILED
+            assert ("CERTIFICATE_VERIFY_FAILED" if implicit_tls else "535") in failed.last_error
+            right = replace(rt.settings, **secure.settings())
+            install(Runtime(settings=right, redis_url=rt.redis_url))
             assert send_answer(roads) == 2
         finally:
             install(rt)
-        assert [(r.tls, r.login) for r in secure.mailbox.received] == [(True, SmtpServer.USER)] * 2
+        login = "" if implicit_tls else SmtpServer.USER
+        assert [(r.tls, r.login) for r in secure.mailbox.received] == [(True, login)] * 2

@@ -69,7 +69,10 @@ class Mailbox:
         raw = content if isinstance(content, bytes) else str(content).encode()
         login = session.auth_data.login.decode() if session.authenticated else ""
         message = email.message_from_bytes(raw)
-        self.received.append(Received(list(envelope.rcpt_tos), message, bool(session.ssl), login))
+        transport = server.transport
+        implicit = transport is not None and transport.get_extra_info("ssl_object") is not None
+        tls = bool(session.ssl) or implicit
+        self.received.append(Received(list(envelope.rcpt_tos), message, tls, login))
         held = self.stall_after_data & set(envelope.rcpt_tos)
         if held:
             self.stall_after_data -= held  # once
@@ -94,17 +97,19 @@ def _authenticator(
 class SmtpServer:
     """aiosmtpd's Controller on a free loopback port.
 
-    With ``tls_dir``: STARTTLS required with a certificate from a throw-away CA (trustme) whose
-    PEM is written there, and sign-in required with ``USER`` / ``PASSWORD``.
+    With ``tls_dir``: a certificate from a throw-away CA (trustme) whose PEM is written there,
+    and either STARTTLS and sign-in (``USER`` / ``PASSWORD``) required, or TLS from the first
+    byte (``implicit_tls``, no sign-in).
     """
 
     USER = "opcc-mailer"
     PASSWORD = "mail-secret-123"
 
-    def __init__(self, tls_dir: Path | None = None) -> None:
+    def __init__(self, tls_dir: Path | None = None, *, implicit_tls: bool = False) -> None:
         self.mailbox = Mailbox()
         self.port = free_port()
         self.ca_file = ""
+        self.mode = "ssl" if implicit_tls else "starttls"
         options: dict[str, Any] = {}
         if tls_dir is not None:
             ca = trustme.CA()
@@ -112,12 +117,12 @@ class SmtpServer:
             ca.issue_cert("127.0.0.1").configure_cert(context)
             self.ca_file = str(tls_dir / "smtp-ca.pem")
             ca.cert_pem.write_to_path(self.ca_file)
-            options = {
-                "tls_context": context,
-                "require_starttls": True,
-                "auth_required": True,
-                "authenticator": _authenticator,
-            }
+            if implicit_tls:
+                # aiosmtpd offers AUTH only after STARTTLS, so this one takes mail without it
+                options = {"ssl_context": context}
+            else:
+                options = {"tls_context": context, "require_starttls": True,
+                           "auth_required": True, "authenticator": _authenticator}  # fmt: skip
         self.controller = Controller(self.mailbox, hostname="127.0.0.1", port=self.port, **options)
 
     def __enter__(self) -> SmtpServer:
@@ -130,8 +135,9 @@ class SmtpServer:
 
     def settings(self) -> dict[str, Any]:
         """The openfloor settings that point at this server."""
-        secure = {"smtp_tls": "starttls", "smtp_ca_file": self.ca_file,
-                  "smtp_user": self.USER, "smtp_password": self.PASSWORD}  # fmt: skip
+        secure = {"smtp_tls": self.mode, "smtp_ca_file": self.ca_file}
+        if self.mode == "starttls":
+            secure |= {"smtp_user": self.USER, "smtp_password": self.PASSWORD}
         return {
             "smtp_host": "127.0.0.1",
             "smtp_port": self.port,
