@@ -255,17 +255,22 @@ def test_tls_and_sign_in_from_the_settings(
         wrong = {**secure.settings(), "smtp_password": "not the password"}
         if implicit_tls:
             wrong["smtp_ca_file"] = ""
-        install(Runtime(settings=replace(rt.settings, **wrong), redis_url=rt.redis_url))
+        failing = Runtime(settings=replace(rt.settings, **wrong), redis_url=rt.redis_url)
+        working = Runtime(
+            settings=replace(rt.settings, **secure.settings()), redis_url=rt.redis_url
+        )
         try:
+            install(failing)
             with pytest.raises(TemporaryFailure):
                 send_answer(roads)
             failed = deliveries(rt, roads)["john@example.net"]
             assert failed.status == DeliveryStatus.FAILED
             assert ("CERTIFICATE_VERIFY_FAILED" if implicit_tls else "535") in failed.last_error
-            right = replace(rt.settings, **secure.settings())
-            install(Runtime(settings=right, redis_url=rt.redis_url))
+            install(working)
             assert send_answer(roads) == 2
         finally:
             install(rt)
+            failing.close()
+            working.close()
         login = "" if implicit_tls else SmtpServer.USER
         assert [(r.tls, r.login) for r in secure.mailbox.received] == [(True, login)] * 2
