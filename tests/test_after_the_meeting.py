@@ -30,11 +30,11 @@ from tests.support.meeting_run import (
     APPROVER,
     BURGLARY_EMAILS,
     CHAIR,
-    PASSWORD,
     ROADS_EMAILS,
     WRITER,
     MeetingRun,
     seed_meeting_run,
+    sign_in,
 )
 from tests.support.processes import openfloor_env, start_openfloor, stop, wait_for
 from tests.support.smtp_server import SmtpServer
@@ -107,12 +107,7 @@ def test_a_meeting_run_to_the_end(
     # a worker that is killed while the server waits on Peter's address
     smtp.mailbox.stall_at_rcpt.add("peter@example.net")
     worker = start_openfloor(["worker"], settings, tmp_path / "worker1.log")
-    writer, approver = app.test_client(), app.test_client()
-    for client, email in ((writer, WRITER), (approver, APPROVER)):
-        assert (
-            client.post("/triage/login", data={"email": email, "password": PASSWORD}).status_code
-            == 302
-        )
+    writer, approver = sign_in(app, WRITER), sign_in(app, APPROVER)
     try:
         for group, answer in ANSWERS.items():
             url = f"{base}/answers/{run.groups[group]}"
@@ -188,8 +183,7 @@ def test_a_meeting_run_to_the_end(
     assert "Owner: CC" in rows["4.1"] and "unresourced incidents" in rows["4.1"]
     assert sum("Written answer to" in v and "Owner: OPCC" in v for v in rows.values()) == 3
     assert "Tuesday 31 July, Hindlip" in rows["6"]
-    chair = app.test_client()
-    chair.post("/triage/login", data={"email": CHAIR, "password": PASSWORD})
+    chair = sign_in(app, CHAIR)
     button = chair.post(f"{base}/notes.docx", data={"chair": "John Campion"})
     assert button.status_code == 200 and "Chair: John Campion" in docx_text(button.data)
 

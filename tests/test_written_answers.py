@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from domain.models import AnswerDelivery, DeliveryStatus, Submission, WrittenAnswer
@@ -21,11 +20,11 @@ from tests.support.meeting_run import (
     APPROVER,
     BURGLARY_EMAILS,
     CHAIR,
-    PASSWORD,
     ROADS_EMAILS,
     WRITER,
     MeetingRun,
     seed_meeting_run,
+    sign_in,
 )
 from tests.support.processes import start_openfloor, stop, wait_for
 from tests.support.smtp_server import SmtpServer
@@ -50,13 +49,6 @@ def settings(settings: dict[str, Any], smtp: SmtpServer) -> dict[str, Any]:
 @pytest.fixture
 def run(rt: Runtime) -> MeetingRun:
     return seed_meeting_run(rt)
-
-
-def sign_in(app: Flask, email: str) -> FlaskClient:
-    client = app.test_client()
-    response = client.post("/triage/login", data={"email": email, "password": PASSWORD})
-    assert response.status_code == 302, response.get_data(as_text=True)
-    return client
 
 
 def write_and_approve(app: Flask, run: MeetingRun, group: str, body: str) -> int:

@@ -9,8 +9,12 @@ to be named.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+
+from flask import Flask
+from flask.testing import FlaskClient
 
 from domain.models import (
     AgendaItem,
@@ -33,6 +37,23 @@ from domain.models import (
     Theme,
 )
 from domain.runtime import Runtime
+
+_addresses = itertools.count(1)
+
+
+def sign_in(app: Flask, email: str) -> FlaskClient:
+    """A test client signed in as ``email``, from an address of its own.
+
+    Sign-in is rate limited per client address across the test process; a fresh loopback
+    address per client keeps these tests from using up other tests' allowance.
+    """
+    client = app.test_client()
+    n = next(_addresses)
+    client.environ_base["REMOTE_ADDR"] = f"127.77.{n // 250 % 250}.{n % 250 + 1}"
+    response = client.post("/triage/login", data={"email": email, "password": PASSWORD})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return client
+
 
 PASSWORD = "correct horse battery"
 WRITER = "writer@opcc.example.org"
