@@ -43,6 +43,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from workers.pipeline.dedupe import mask_location
+from workers.pipeline.embedding import default_embedder
 from workers.pipeline.moderation import (
     ABUSE,
     OUT_OF_SCOPE,
@@ -51,6 +53,7 @@ from workers.pipeline.moderation import (
     RepeatTracker,
     moderate,
 )
+from workers.pipeline.moderation_head import learned_flags
 from workers.pipeline.normalise import normalise
 from workers.pipeline.personal_data import find_personal_data, flag_personal_data, redact
 
@@ -104,13 +107,20 @@ def load_cases(path: Path = CASES_FILE) -> list[Case]:
     return cases
 
 
-def run(cases: Sequence[Case]) -> list[Outcome]:
-    """Run normalise -> moderate -> personal data (-> repeat tracker) over every case."""
+def run(cases: Sequence[Case], *, learned: bool = True) -> list[Outcome]:
+    """Run normalise -> moderate -> learned head -> personal data (-> repeat tracker).
+
+    The learned head reads the sentence vectors the pipeline computes (``learned=False``
+    scores the keyword rules alone).
+    """
     tracker = RepeatTracker()
+    norms = [normalise(c.text) for c in cases]
+    rule_flags = [moderate(n) for n in norms]
+    if learned and cases:
+        vectors = default_embedder().embed([mask_location(n.match_text, None) for n in norms])
+        learned_flags(norms, vectors, rule_flags)
     outcomes = []
-    for i, case in enumerate(cases):
-        n = normalise(case.text)
-        flags = moderate(n)
+    for i, (case, n, flags) in enumerate(zip(cases, norms, rule_flags, strict=True)):
         pd = flag_personal_data(find_personal_data(n.clean))
         if pd is not None:
             flags.append(pd)
@@ -285,6 +295,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--errors", action="store_true", help="list mismatches (redacted)")
     parser.add_argument("--no-timing", action="store_true", help="skip the cost measurement")
     parser.add_argument(
+        "--rules-only", action="store_true", help="keyword rules without the learned head"
+    )
+    parser.add_argument(
         "--compare-better-profanity",
         action="store_true",
         help="also time better_profanity.contains_profanity (slow: ~40 ms a question)",
@@ -298,7 +311,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     cases = load_cases(args.cases)
-    outcomes = run(cases)
+    outcomes = run(cases, learned=not args.rules_only)
     result = report(outcomes, cases, args)
     if args.json:
         json.dump(result, sys.stdout, indent=2, ensure_ascii=False)

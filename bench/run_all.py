@@ -7,6 +7,9 @@ Each section is produced by its own script (run it alone to repeat one figure):
 * ``python -m bench.eval_moderation``  abuse / spam / out-of-scope / personal-data flags
 * ``python -m bench.embedders``        embedding candidates: quality, speed, install size
 * ``python -m bench.throughput``       worker throughput and per-question cost as a meeting grows
+* ``python -m bench.collectors``       collector throughput; delay at 20 comments per second
+* ``python -m bench.chair_delay``      comment on the fake platform → chair's screen at 20/s
+* ``python -m bench.board``            the staff board at meeting size (page load, merge)
 """
 
 from __future__ import annotations
@@ -27,6 +30,9 @@ SECTIONS: list[tuple[str, list[str]]] = [
     ("Theme grouping", ["bench.eval_themes"]),
     ("Moderation and personal data", ["bench.eval_moderation"]),
     ("Worker throughput and growth", ["bench.throughput"]),
+    ("Social collectors", ["bench.collectors"]),
+    ("Comment to the chair's screen", ["bench.chair_delay"]),
+    ("Staff board at meeting size", ["bench.board"]),
 ]
 
 
@@ -91,6 +97,10 @@ def main() -> None:
         body, seconds = run(module, extra)
         command = " ".join(["python -m", *module, *extra])
         parts.append(f"## {title}\n\nCommand: `{command}` ({seconds:.0f} s)\n\n{body}\n")
+    # first-contact figures on blind sets are a record, never re-measured: copied in as kept
+    first_contact = ROOT / "docs" / "first-contact.md"
+    if first_contact.exists():
+        parts.append(first_contact.read_text(encoding="utf-8"))
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     Path(args.output).write_text("\n".join(parts))
     print(f"wrote {args.output}", file=sys.stderr)

@@ -26,6 +26,8 @@ ANSWERS_QUEUE = "answers"
 SEND_ANSWER_JOB = "workers.answers.send_answer"
 #: A temporary SMTP failure is tried again after these delays (seconds), then left for staff.
 SEND_RETRY_INTERVALS = [15, 60, 300, 900]
+#: Social collectors (long-lived while a meeting is live): workers of their own.
+COLLECT_QUEUE = "collect"
 INGEST_JOB = "workers.jobs.ingest_submission"
 INGEST_BATCH_JOB = "workers.jobs.ingest_batch"
 #: Messages per batch job when a backlog is pushed (outbox catch-up, collectors, imports).
@@ -55,6 +57,11 @@ class SubmissionMessage:
     contact_email: str | None = None
     consent_publish: bool = False
     event_name: str | None = None
+    # Social channels: the sender's handle (personal data), a link to the post or comment, and
+    # the platform id of the post it replies to or quotes. received_at is the platform's time.
+    author_handle: str | None = None
+    permalink: str | None = None
+    parent_external_id: str | None = None
 
     def __post_init__(self) -> None:
         if self.channel not in {c.value for c in Channel}:

@@ -43,6 +43,14 @@ class Settings:
     worker_batch_size: int = 256
     # Redirect to HTTPS and mark cookies secure (HSTS is sent on HTTPS requests always).
     force_https: bool = False
+    # Staff sessions end after this many minutes without a request, and this many hours after
+    # sign-in whatever happens.
+    session_idle_minutes: float = 60.0
+    session_max_hours: float = 12.0
+    # Wrong passwords for one account before it is locked; the lock starts at this many
+    # seconds and doubles with each further failure (at most 15 minutes).
+    login_free_attempts: int = 5
+    login_lockout_seconds: float = 30.0
     # Reverse proxies in front of the app whose X-Forwarded-* headers are trusted (0 = none).
     proxy_hops: int = 0
     log_level: str = "INFO"
@@ -61,6 +69,18 @@ class Settings:
     # Seconds a sender may hold a claimed delivery before it may be sent by someone else.
     # Longer than a whole SMTP conversation; the sender checks it before handing a message over.
     send_lease_seconds: float = 300.0
+    # Social collectors. Credentials come from here (the environment) or the secrets file,
+    # never the database; they are kept out of repr so no log line can carry them.
+    x_bearer_token: str = field(default="", repr=False)
+    facebook_access_token: str = field(default="", repr=False)
+    # A file of KEY=value lines (X_BEARER_TOKEN, FACEBOOK_ACCESS_TOKEN), e.g. a Docker secret.
+    social_secrets_file: str = ""
+    # API base URLs: empty means the real platforms; rehearsal points them at its fakes.
+    x_api_url: str = ""
+    graph_api_url: str = "https://graph.facebook.com/v21.0"
+    graph_stream_url: str = "https://streaming-graph.facebook.com"
+    # Seconds one live collector job streams or polls before handing over to the next.
+    collector_window: float = 55.0
     testing: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 

@@ -9,6 +9,12 @@ No third-party CAPTCHA: nothing is loaded from elsewhere and nobody solves a puz
 * **Honeypot.** A text field (``website``) that people never see: moved off-screen by CSS,
   hidden from assistive technology (``aria-hidden``), out of the tab order (``tabindex=-1``)
   and not autofilled. Scripts that fill every field fill it.
+* **Single use.** A token sends one question. Sending it again with the *same* question is
+  a double click or a retry and gets the same reference; a different question with a used
+  token (a script that waited once and then sends a stream) is trapped. The claim is kept
+  in Redis for :data:`TOKEN_MAX_AGE`, and older tokens are refused, so it cannot expire
+  before its token does. If Redis is down the claim is skipped: questions still go to the
+  outbox, and the per-address limit still applies.
 * **Time trap.** A send that arrives less than ``settings.min_fill_seconds`` after the form
   was first shown is too fast for a person (the question page *and* the check page lie in
   between).
@@ -23,6 +29,7 @@ is logged, never what was typed.
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import time
 from collections.abc import Mapping
@@ -30,10 +37,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from itsdangerous import BadSignature, URLSafeSerializer
+from redis import Redis
+from redis.exceptions import RedisError
 
 HONEYPOT_FIELD = "website"
 TOKEN_FIELD = "form_token"
 _SALT = "openfloor.intake.form-token"
+# A form is good for a day; a person who leaves it longer confirms once more.
+TOKEN_MAX_AGE = 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -90,12 +101,35 @@ def check(
     min_fill_seconds: float,
     now: float | None = None,
 ) -> Verdict:
-    """Run the traps on a send. Reasons: ``honeypot``, ``token`` (missing/forged), ``too-fast``."""
+    """Run the traps on a send.
+
+    Reasons: ``honeypot``, ``token`` (missing, forged or too old), ``too-fast``.
+    """
     if posted.get(HONEYPOT_FIELD, ""):
         return Verdict("honeypot")
     if token is None:
         return Verdict("token")
     elapsed = (time.time() if now is None else now) - token.issued_at
+    if elapsed > TOKEN_MAX_AGE:
+        return Verdict("token")
     if elapsed < min_fill_seconds:
         return Verdict("too-fast")
     return Verdict()
+
+
+def claim(redis: Redis, prefix: str, token: FormToken, question_key: str) -> Verdict:
+    """Use ``token`` for the question ``question_key`` names; ``reused`` if it sent another.
+
+    ``question_key`` identifies the question's text (the web channel's external id), so the
+    same question sent again passes and is then absorbed as a repeat by the outbox.
+    """
+    key = f"{prefix}:form-token:{hashlib.sha256(token.key.encode()).hexdigest()[:32]}"
+    try:
+        if redis.set(key, question_key, nx=True, ex=TOKEN_MAX_AGE + 60):
+            return Verdict()
+        first = redis.get(key)
+    except RedisError:
+        return Verdict()
+    if first is None or (first.decode() if isinstance(first, bytes) else first) == question_key:
+        return Verdict()
+    return Verdict("reused")

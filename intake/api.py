@@ -9,7 +9,9 @@ token is harmless: it answers 200 with the first submission's reference and stor
 from __future__ import annotations
 
 import contextlib
+import logging
 import re
+import uuid
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -30,6 +32,8 @@ from domain.web.extensions import limiter
 from intake import outbox
 from intake.submit import submit
 from intake.validation import validate_submission
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint("intake_api", __name__, url_prefix="/api/v1")
 
@@ -103,6 +107,24 @@ def _http_error(exc: HTTPException) -> Response:
     )
 
 
+@bp.app_errorhandler(404)
+@bp.app_errorhandler(405)
+def _unrouted(exc: HTTPException) -> Response | HTTPException:
+    """A URL no route matches (an unknown path, an id too big): JSON under /api/, else as usual."""
+    if request.path == bp.url_prefix or request.path.startswith(f"{bp.url_prefix}/"):
+        return _http_error(exc)
+    return exc
+
+
+@bp.errorhandler(Exception)
+def _unexpected(exc: Exception) -> Response:
+    # Only the type: messages of database errors carry the statement's parameters.
+    log.error("API %s failed: %s", request.endpoint, type(exc).__name__)
+    return _error_response(
+        ApiError(500, "internal_error", "Something went wrong on our side; try again later")
+    )
+
+
 @bp.errorhandler(OperationalError)
 def _database_down(_exc: OperationalError) -> Response:
     return _error_response(
@@ -171,7 +193,32 @@ def _authenticate() -> ApiToken:
 
 
 def _status_url(reference: str) -> str:
-    return url_for("intake_api.submission_status", reference=reference, _external=True)
+    # From PUBLIC_URL, never the request's Host header (anyone can send any Host).
+    base = runtime().settings.public_url.rstrip("/")
+    return base + url_for("intake_api.submission_status", reference=reference)
+
+
+def _owner_prefixes(token: ApiToken) -> tuple[str, str]:
+    """External ids of this token's submissions start with one of these (see ``_key``)."""
+    return f"token-{token.id}:", f"token-{token.id}/"
+
+
+def _key(token: ApiToken, external_id: str) -> str:
+    """The stored external id: the partner's own id, or a unique one, namespaced by token.
+
+    Two partners' ids never collide, and the status of a reference is told only to the token
+    that sent it.
+    """
+    if external_id:
+        return f"token-{token.id}:{external_id}"
+    return f"token-{token.id}/{uuid.uuid4().hex}"
+
+
+def _json_body() -> Any:
+    try:
+        return request.get_json(silent=True)
+    except RecursionError:
+        raise ApiError(400, "invalid_json", "The JSON is nested too deeply") from None
 
 
 @bp.post("/meetings/<int:meeting_id>/submissions")
@@ -183,7 +230,7 @@ def create_submission(meeting_id: int) -> tuple[Response, int, dict[str, str]]:
     meeting = rt.db.session.get(Meeting, meeting_id)
     if meeting is None:
         raise ApiError(404, "not_found", f"There is no meeting {meeting_id}")
-    body = request.get_json(silent=True)
+    body = _json_body()
     if not isinstance(body, dict):
         raise ApiError(
             400,
@@ -215,8 +262,8 @@ def create_submission(meeting_id: int) -> tuple[Response, int, dict[str, str]]:
     ):
         errors["external_id"] = f"External id must be 1 to {EXTERNAL_ID_LIMIT} printable characters"
     received_at = _received_at(values["received_at"], errors)
-    key = f"token-{token.id}:{external_id}" if external_id else None
-    if key is not None and "external_id" not in errors:
+    key = _key(token, external_id)
+    if external_id and "external_id" not in errors:
         # A repeat is answered as the first time was, even if the meeting has closed since.
         first = outbox.find(rt.db.session(), Channel.API.value, key)
         if first is not None:
@@ -274,35 +321,53 @@ def _received_at(value: str | None, errors: dict[str, str]) -> datetime | None:
         moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
         moment = None
-    if moment is None or moment.tzinfo is None:
-        errors["received_at"] = (
-            "Must be a date and time with a time zone, like 2025-08-14T10:30:00+01:00"
-        )
-        return None
-    return moment.astimezone(UTC)
+    if moment is not None and moment.tzinfo is not None:
+        try:
+            return moment.astimezone(UTC)
+        except OverflowError:  # 0001-01-01T00:00:00+01:00 is before the first UTC moment
+            errors["received_at"] = "Must be a date and time between the years 1 and 9999 in UTC"
+            return None
+    errors["received_at"] = (
+        "Must be a date and time with a time zone, like 2025-08-14T10:30:00+01:00"
+    )
+    return None
 
 
 @bp.get("/submissions/<reference>")
 @limiter.limit(_rate_limit, key_func=_rate_key)
 def submission_status(reference: str) -> Response:
-    """Whether a submission is received (waiting) or processed. No personal data."""
-    _authenticate()
+    """Whether a submission is received (waiting) or processed. No personal data.
+
+    Only the token that sent a submission learns about it: any other reference, sent by
+    another partner or another channel, is answered exactly like one that does not exist.
+    """
+    token = _authenticate()
     ref = reference.strip().upper()
+    missing = ApiError(404, "not_found", "There is no submission with that reference")
     if not _REFERENCE.match(ref):
-        raise ApiError(404, "not_found", "There is no submission with that reference")
+        raise missing
+    mine = _owner_prefixes(token)
     session = runtime().db.session
     stored = session.execute(
-        select(Submission.status, Submission.meeting_id).where(Submission.reference == ref)
+        select(Submission.status, Submission.meeting_id, Submission.external_id).where(
+            Submission.reference == ref, Submission.channel == Channel.API
+        )
     ).first()
     if stored is not None:
+        if not stored.external_id.startswith(mine):
+            raise missing
         status = "processed" if stored.status == SubmissionStatus.PROCESSED else "received"
         return jsonify({"reference": ref, "status": status, "meeting_id": stored.meeting_id})
-    waiting = session.scalar(
-        select(OutboxMessage.payload).where(OutboxMessage.payload["reference"].as_string() == ref)
-    )
-    if waiting is None:
-        raise ApiError(404, "not_found", "There is no submission with that reference")
-    return jsonify({"reference": ref, "status": "received", "meeting_id": waiting["meeting_id"]})
+    waiting = session.execute(
+        select(OutboxMessage.external_id, OutboxMessage.payload).where(
+            OutboxMessage.payload["reference"].as_string() == ref,
+            OutboxMessage.channel == Channel.API.value,
+        )
+    ).first()
+    if waiting is None or not waiting.external_id.startswith(mine):
+        raise missing
+    meeting_id = waiting.payload["meeting_id"]
+    return jsonify({"reference": ref, "status": "received", "meeting_id": meeting_id})
 
 
 @cache

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from domain.models import ApiToken, Meeting
 from domain.runtime import Runtime
 from domain.settings import load_settings
+from domain.web.params import parse_id
 
 
 def _runtime() -> Runtime:
@@ -55,8 +56,9 @@ def revoke_api_token(token: str) -> None:
     try:
         with rt.db.transaction() as session:
             stmt = select(ApiToken).where(ApiToken.revoked_at.is_(None))
-            if token.isdigit():
-                stmt = stmt.where(ApiToken.id == int(token))
+            token_id = parse_id(token)
+            if token_id is not None:
+                stmt = stmt.where(ApiToken.id == token_id)
             else:
                 stmt = stmt.where(ApiToken.name == token)
             rows = list(session.scalars(stmt))
@@ -131,10 +133,9 @@ def import_email(
     try:
         with rt.db.transaction() as session:
             stmt = select(Meeting)
+            meeting_id = parse_id(meeting_ref)
             stmt = stmt.where(
-                Meeting.id == int(meeting_ref)
-                if meeting_ref.isdigit()
-                else Meeting.slug == meeting_ref
+                Meeting.id == meeting_id if meeting_id is not None else Meeting.slug == meeting_ref
             )
             meeting = session.scalar(stmt)
         if meeting is None:

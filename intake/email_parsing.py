@@ -112,7 +112,10 @@ def _date(msg: EmailMessage) -> datetime | None:
         return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # "31 Dec 9999 23:59:59 -0100" is after the last UTC moment
+        return None
 
 
 _TITLES = {

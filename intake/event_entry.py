@@ -14,6 +14,7 @@ import secrets
 from flask import redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
 
 from intake.card_pages import CARD_NAMES, RECENT_CARDS, CardForm, card_page, card_state, event_entry
@@ -68,5 +69,9 @@ def _csrf_failed(_exc: CSRFError) -> tuple[str, int] | Response:
         return page, 400
     if request.endpoint == "intake_staff.import_preview":
         token = str((request.view_args or {}).get("token", ""))
-        return preview_page(staged_for_user(token), f"{TIMED_OUT} Select Import again.", 400)
+        try:
+            staged = staged_for_user(token)
+        except NotFound as exc:  # an unknown import: its 404, not an error inside this handler
+            return exc.get_response()
+        return preview_page(staged, f"{TIMED_OUT} Select Import again.", 400)
     return redirect(url_for("triage.meetings"))

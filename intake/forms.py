@@ -23,6 +23,7 @@ from intake.validation import (
     TOWN_LIMIT,
     clean_line,
     clean_text,
+    has_words,
 )
 
 
@@ -33,6 +34,12 @@ class Required(DataRequired):
     def __init__(self, message: str | None = None) -> None:
         super().__init__(message)
         self.field_flags: dict[str, Any] = {}
+
+
+def has_words_check(_form: Form, field: Field) -> None:
+    """A question needs letters or numbers: not only emoji, symbols or invisible characters."""
+    if field.data and not has_words(field.data):
+        raise ValidationError("Your question must include letters or numbers, not only symbols")
 
 
 def email_format(_form: Form, field: Field) -> None:
@@ -57,6 +64,7 @@ class QuestionForm(FlaskForm):
                 max=QUESTION_LIMIT,
                 message=f"Your question must be {QUESTION_LIMIT} characters or fewer",
             ),
+            has_words_check,
         ],
     )
     name = StringField(

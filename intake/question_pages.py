@@ -172,12 +172,17 @@ def send(slug: str) -> Page:
         return _check_page(slug, found, form, fresh, problem="confirm")
 
     text = form.question.data or ""
+    external_id = external_id_for(token.key, text)
+    verdict = antispam.claim(rt.redis, rt.prefix, token, external_id)
+    if not verdict.passed:  # this form already sent a different question
+        log.info("public form: confirm requested (trap=%s, meeting=%s)", verdict.reason, found.id)
+        return _check_page(slug, found, form, antispam.issue(app_secret()), problem="confirm")
     try:
         receipt = submit(
             rt,
             found,
             channel="web",
-            external_id=external_id_for(token.key, text),
+            external_id=external_id,
             text=text,
             author_name=form.name.data or None,
             location=form.town.data or None,

@@ -293,4 +293,7 @@ def parse_received_at(value: object) -> datetime | None:
                 raise ValueError(text) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=LONDON)
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00:00+01:00 is before the first UTC moment
+        raise ValueError(str(value)) from None

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from domain.models import Meeting, MeetingStatus
 from domain.web.context import runtime
+from domain.web.params import parse_id
 
 bp = Blueprint("intake_staff", __name__, template_folder="templates", url_prefix="/triage")
 
@@ -44,5 +45,5 @@ def meeting_choices(selected: str | None) -> list[tuple[str, str]]:
 
 def meeting_by_id(value: Any) -> Meeting | None:
     """The meeting a form field names by id, or None."""
-    text = str(value or "")
-    return runtime().db.session.get(Meeting, int(text)) if text.isdigit() else None
+    meeting_id = parse_id(value)
+    return None if meeting_id is None else runtime().db.session.get(Meeting, meeting_id)

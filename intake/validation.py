@@ -73,20 +73,51 @@ class Validation:
         return [e.short for e in self.errors]
 
 
-def clean_text(value: object) -> str:
-    """Normalise newlines, drop control characters (NUL breaks PostgreSQL) and trim.
+# Format characters that stay: joiners shape emoji sequences and some scripts (Persian,
+# Indic), tag characters spell the flags of England, Scotland and Wales.
+_KEPT_FORMAT = frozenset("\u200c\u200d") | frozenset(map(chr, range(0xE0020, 0xE0080)))
+# Blank characters that Unicode files as letters or marks (Hangul fillers, the combining
+# grapheme joiner, Khmer inherent vowels): they would make an empty question look written.
+_BLANK_LETTERS = frozenset("\u034f\u115f\u1160\u17b4\u17b5\u3164\uffa0")
+_LINE_BREAKS = str.maketrans({"\u2028": "\n", "\u2029": "\n", "\u00a0": " "})
 
-    Format characters stay: a zero-width joiner is part of an emoji; matching strips them.
+
+def _visible_or_layout(ch: str) -> bool:
+    if ch in "\n\t":
+        return True
+    category = unicodedata.category(ch)
+    if category in ("Cc", "Cs", "Co"):
+        return False
+    if category == "Cf":
+        return ch in _KEPT_FORMAT
+    return ch not in _BLANK_LETTERS
+
+
+def clean_text(value: object) -> str:
+    """Normalise newlines, drop control and format characters, and trim.
+
+    Control characters go (NUL breaks PostgreSQL), and so do format characters such as
+    bidirectional overrides (U+202E shows "gnirts" for "string" on staff screens) and
+    zero-width spaces, in every field. Joiners inside emoji and flag tags stay.
     """
     if value is None:
         return ""
-    text = str(value).replace("\r\n", "\n").replace("\r", "\n")
-    text = "".join(
-        ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cs", "Co")
-    )
-    text = text.replace("\u00a0", " ")
+    text = str(value).replace("\r\n", "\n").replace("\r", "\n").translate(_LINE_BREAKS)
+    if not text.isascii() or not text.isprintable():
+        text = "".join(ch for ch in text if _visible_or_layout(ch))
     lines = [line.rstrip() for line in text.split("\n")]
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+    text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+    if all(ch in _KEPT_FORMAT or ch.isspace() for ch in text):
+        return ""  # nothing but joiners left: it was empty to the eye
+    return text
+
+
+def has_words(text: str) -> bool:
+    """True if ``text`` has at least one letter or digit (not only emoji, symbols or blanks)."""
+    return any(unicodedata.category(ch)[0] in "LN" and ch not in _BLANK_LETTERS for ch in text)
+
+
+NO_WORDS = "Question must include letters or numbers, not only symbols or emoji"
 
 
 def clean_line(value: object) -> str:
@@ -136,6 +167,8 @@ def validate_submission(
         errors.append(meeting_error)
     if not body:
         errors.append(FieldError("text", "Enter the question", "question is empty"))
+    elif not has_words(body):
+        errors.append(FieldError("text", NO_WORDS, "question has no letters or numbers"))
     elif len(body) > QUESTION_LIMIT:
         errors.append(
             FieldError(

@@ -15,6 +15,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from domain.runtime import Runtime
 from domain.settings import Settings, load_settings
 from domain.web.extensions import csrf, limiter, login_manager
+from domain.web.params import IdConverter
 from openfloor.embedded import ensure_embedded_redis
 
 CSP = {
@@ -45,6 +46,7 @@ def create_app(
     """
     settings = load_settings(environ, config)
     app = Flask(__name__, instance_path=None)
+    app.url_map.converters["int"] = IdConverter  # ids too big for the database: 404, not 500
     app.config.update(
         SECRET_KEY=settings.secret_key,
         TESTING=settings.testing,
@@ -107,14 +109,23 @@ def create_app(
 def _register_blueprints(app: Flask) -> None:
     import domain.web.auth  # noqa: F401  (registers the user loader)
     from intake.views import bp as intake_bp
+    from triage.admin_views import bp as admin_bp
     from triage.auth_views import bp as auth_bp
+    from triage.chatter_views import bp as chatter_bp
+    from triage.collector_views import bp as collectors_bp
     from triage.decision_views import bp as decisions_bp
     from triage.live import bp as live_bp
     from triage.meeting_admin import bp as meeting_admin_bp
+    from triage.roles import install_access
     from triage.subject_access_views import bp as rights_bp
+    from triage.theme_views import bp as themes_bp
     from triage.views import bp as triage_bp
 
-    for bp in (intake_bp, auth_bp, triage_bp, live_bp, decisions_bp, meeting_admin_bp, rights_bp):
+    install_access(app)
+    for bp in (
+        intake_bp, auth_bp, triage_bp, live_bp, decisions_bp, meeting_admin_bp, admin_bp,
+        rights_bp, collectors_bp, chatter_bp,
+    ):  # fmt: skip
         app.register_blueprint(bp)
 
     from triage.agenda.public import bp as agenda_public_bp
@@ -122,6 +133,13 @@ def _register_blueprints(app: Flask) -> None:
     from triage.group_views import bp as groups_bp
 
     for bp in (agenda_bp, agenda_public_bp, groups_bp):
+        app.register_blueprint(bp)
+    app.register_blueprint(themes_bp)
+
+    from triage.onair.overlay import bp as overlay_bp
+    from triage.onair.views import bp as chair_bp
+
+    for bp in (chair_bp, overlay_bp):
         app.register_blueprint(bp)
 
     from triage.answers.public import bp as answers_public_bp

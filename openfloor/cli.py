@@ -5,7 +5,6 @@ from __future__ import annotations
 import getpass
 import logging
 import os
-import secrets
 import signal
 import subprocess
 import sys
@@ -63,26 +62,31 @@ def create_user(email: str, name: str, role: str, password: str | None) -> None:
     if len(password) < 10:
         raise click.ClickException("use a password of at least 10 characters")
     rt = _runtime()
-    with rt.db.transaction() as session:
-        user = session.scalar(select(StaffUser).where(StaffUser.email == email.lower()))
-        if user is None:
-            user = StaffUser(email=email.lower(), display_name=name or email, role=Role(role))
-            session.add(user)
-        user.role = Role(role)
-        user.set_password(password)
+    try:
+        with rt.db.transaction() as session:
+            user = session.scalar(select(StaffUser).where(StaffUser.email == email.lower()))
+            if user is None:
+                user = StaffUser(email=email.lower(), display_name=name or email, role=Role(role))
+                session.add(user)
+            user.role = Role(role)
+            user.set_password(password)  # a new password ends the account's sessions
+    finally:
+        rt.close()
     click.echo(f"staff user {email} ({role}) ready")
 
 
 @main.command()
-@click.option("--reset-password/--keep-password", default=True)
+@click.option("--reset-password/--keep-password", default=False,
+              help="Make a new demo sign-in password (default: keep the one in the instance "
+              "folder).")  # fmt: skip
 def demo(reset_password: bool) -> None:
     """Load the demo meeting with realistic questions and a demo staff login."""
-    from openfloor.demo import load_demo
+    from openfloor.demo import demo_password, load_demo
 
-    rt = _runtime()
-    password = secrets.token_urlsafe(9) if reset_password else None
-    summary = load_demo(rt, staff_password=password)
-    click.echo(summary)
+    settings = load_settings()
+    rt = _runtime(settings)
+    password, new = demo_password(settings.instance_path, reset=reset_password)
+    click.echo(load_demo(rt, staff_password=password, reset_password=new))
 
 
 @main.command()
@@ -125,6 +129,40 @@ def cluster(input_: Any, output: Any, progress: bool | None) -> None:
     click.echo(f"{count} questions written", err=True)
 
 
+@main.command()
+@click.option("--meeting", "slug", default=None, help="Meeting slug (a copy!); default: a new one.")
+@click.option("--comments", default=200, show_default=True, help="Facebook comments to post.")
+@click.option("--posts", default=50, show_default=True, help="X posts to publish.")
+@click.option("--seconds", default=30.0, show_default=True, help="Length of the broadcast.")
+@click.option(
+    "--faults/--no-faults",
+    default=True,
+    show_default=True,
+    help="Play a 429, a 5xx, a dropped stream, a deletion and a collector restart.",
+)
+def rehearse(slug: str | None, comments: int, posts: int, seconds: float, faults: bool) -> None:
+    """Play a scripted broadcast on fake X and Facebook servers through the real collectors."""
+    import json
+
+    from openfloor.rehearsal.run import rehearse as run_rehearsal
+
+    settings = load_settings()
+    Path(settings.instance_path).mkdir(parents=True, exist_ok=True)
+    upgrade(settings.resolved_database_url())
+    rt = _runtime(settings)
+    log_file = Path(settings.instance_path) / "rehearsal-worker.log"
+    try:
+        summary = run_rehearsal(rt, slug=slug, comments=comments, posts=posts,
+                                seconds=seconds, log=log_file, faults=faults)  # fmt: skip
+    except LookupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        rt.close()
+        if not settings.redis_url:
+            stop_embedded_redis(settings.instance_path)
+    click.echo(json.dumps(summary))
+
+
 @main.command("worker-health")
 @click.option("--max-age", default=120, show_default=True, help="Seconds since last heartbeat.")
 def worker_health(max_age: int) -> None:
@@ -150,7 +188,9 @@ def scheduler(once: bool) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--demo/--no-demo", "with_demo", default=True, show_default=True)
-def run(host: str, port: int, with_demo: bool) -> None:
+@click.option("--reset-demo-password", is_flag=True,
+              help="Make a new demo sign-in password instead of keeping the last one.")  # fmt: skip
+def run(host: str, port: int, with_demo: bool, reset_demo_password: bool) -> None:
     """Everything in one command for a laptop or a demo: web, worker and scheduler."""
     settings = load_settings()
     Path(settings.instance_path).mkdir(parents=True, exist_ok=True)
@@ -158,14 +198,16 @@ def run(host: str, port: int, with_demo: bool) -> None:
     redis_url = resolve_redis_url(settings)
     env = {**os.environ, "REDIS_URL": redis_url, "SECRET_KEY": settings.secret_key}
     if with_demo:
-        from openfloor.demo import load_demo
+        from openfloor.demo import demo_password, load_demo
 
         rt = install(Runtime(settings=settings, redis_url=redis_url))
-        click.echo(load_demo(rt, staff_password=secrets.token_urlsafe(9)))
+        password, new = demo_password(settings.instance_path, reset=reset_demo_password)
+        click.echo(load_demo(rt, staff_password=password, reset_password=new))
         rt.close()
     exe = [sys.executable, "-m", "openfloor"]
     commands = [
         [*exe, "worker"],
+        [*exe, "worker", "--queue", "collect"],
         [*exe, "scheduler"],
         [*exe, "web", "--host", host, "--port", str(port)],
     ]

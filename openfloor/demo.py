@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import secrets
 from datetime import UTC, datetime, timedelta
 from importlib.resources import files
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -14,10 +17,34 @@ from domain.runtime import Runtime
 from intake.submit import submit
 
 DEMO_STAFF = "staff@example.org"
+PASSWORD_FILE = "demo-sign-in.txt"
 
 
-def load_demo(rt: Runtime, staff_password: str | None) -> str:
-    """Create the demo meeting and staff login (idempotent); returns what to tell the user."""
+def demo_password(instance_path: str, *, reset: bool = False) -> tuple[str, bool]:
+    """The demo sign-in password kept in the instance folder, and whether it is new.
+
+    The same password is printed on every restart (so last run's still works); ``reset``
+    makes a new one. The file is readable by its owner only.
+    """
+    path = Path(instance_path) / PASSWORD_FILE
+    if not reset and path.is_file():
+        kept = path.read_text(encoding="utf-8").strip()
+        if kept:
+            return kept, False
+    password = secrets.token_urlsafe(12)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(password + "\n")
+    return password, True
+
+
+def load_demo(rt: Runtime, staff_password: str | None, *, reset_password: bool = True) -> str:
+    """Create the demo meeting and staff login (idempotent); returns what to tell the user.
+
+    The demo account gets ``staff_password`` when it is created; an existing account's password
+    is changed only with ``reset_password``.
+    """
     data: dict[str, Any] = yaml.safe_load(
         files("openfloor").joinpath("demo_questions.yaml").read_text(encoding="utf-8")
     )
@@ -45,7 +72,7 @@ def load_demo(rt: Runtime, staff_password: str | None) -> str:
             user = StaffUser(email=DEMO_STAFF, display_name="Demo OPCC officer", role=Role.ADMIN)
             session.add(user)
             user.set_password(staff_password or "change-me-now")
-        elif staff_password:
+        elif staff_password and reset_password:
             user.set_password(staff_password)
     for n, q in enumerate(data["questions"], start=1):
         submit(

@@ -11,7 +11,14 @@ from redis.exceptions import RedisError
 from rq import SimpleWorker, Worker
 from rq.serializers import JSONSerializer
 
-from domain.queue import ANSWERS_QUEUE, INGEST_QUEUE, MAINTENANCE_QUEUE, PIPELINE_QUEUE, queue
+from domain.queue import (
+    ANSWERS_QUEUE,
+    COLLECT_QUEUE,
+    INGEST_QUEUE,
+    MAINTENANCE_QUEUE,
+    PIPELINE_QUEUE,
+    queue,
+)
 from domain.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -28,7 +35,8 @@ def run_worker(rt: Runtime, *, burst: bool = False, queues: list[str] | None = N
     logging.basicConfig(level=rt.settings.log_level)
     from workers.warmup import warm_up
 
-    warm_up()
+    if queues != [COLLECT_QUEUE]:  # a collector worker needs no embedding model
+        warm_up()
     delay = 0.5
     while True:
         try:

@@ -15,6 +15,7 @@ from flask.testing import FlaskClient
 from domain.migrate import upgrade
 from domain.models import Meeting, MeetingKind, MeetingStatus, Role, StaffUser
 from domain.runtime import Runtime, install
+from domain.web.extensions import limiter
 from openfloor.app import create_app
 from tests.support.processes import LiveServer, start_openfloor, stop
 from tests.support.servers import (
@@ -26,6 +27,8 @@ from tests.support.servers import (
 
 STAFF_EMAIL = "officer@example.org"
 STAFF_PASSWORD = "correct horse battery"
+ADMIN_EMAIL = "admin@example.org"
+CHAIR_EMAIL = "chair@example.org"
 
 
 @pytest.fixture(scope="session")
@@ -87,6 +90,9 @@ def app(settings: dict[str, Any]) -> Iterator[Flask]:
     application = create_app({**settings, "testing": True}, environ={})
     application.config["WTF_CSRF_ENABLED"] = False
     install(application.extensions["openfloor"])
+    # The limiter is one object for the process and keeps the first app's key prefix, so
+    # counters (20 sign-ins a minute…) would carry over from earlier tests: start at zero.
+    limiter.reset()
     yield application
     application.extensions["openfloor"].close()
 
@@ -129,6 +135,27 @@ def staff_user(rt: Runtime) -> StaffUser:
         user.set_password(STAFF_PASSWORD)
         session.add(user)
     return user
+
+
+def add_user(rt: Runtime, email: str, role: Role, password: str = STAFF_PASSWORD) -> StaffUser:
+    """Create a staff account with ``role``."""
+    with rt.db.transaction() as session:
+        user = StaffUser(email=email, display_name=role.value.capitalize(), role=role)
+        user.set_password(password)
+        session.add(user)
+    return user
+
+
+@pytest.fixture
+def admin_user(rt: Runtime) -> StaffUser:
+    """An admin (manages users and meetings, reads the audit log)."""
+    return add_user(rt, ADMIN_EMAIL, Role.ADMIN)
+
+
+@pytest.fixture
+def chair_user(rt: Runtime) -> StaffUser:
+    """The meeting's chair (reads everything, changes nothing)."""
+    return add_user(rt, CHAIR_EMAIL, Role.CHAIR)
 
 
 @pytest.fixture

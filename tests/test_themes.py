@@ -231,3 +231,12 @@ def test_a_discovered_theme_keeps_a_bounded_sample_of_its_members() -> None:
     assert len(model.members) == len(model.member_texts) == MEMBER_SAMPLE
     assert "q0" not in model.members and f"q{total - 1}" in model.members  # latest kept
     assert all(discovery.member_of[f"q{n}"] == slug for n in range(total))  # none forgotten
+
+
+def test_one_question_is_not_enough_to_name_a_theme():
+    df = {"lorem": 1, "ipsum": 1, "payload": 1}
+    assert distinctive_label(["lorem ipsum test payload"], df, docs=100) == ""
+    # a word from only one of the questions never makes the label
+    texts = ["lorries speeding through clun payload", "lorries speeding past the school"]
+    label = distinctive_label(texts, {"lorries": 1, "speeding": 2, "payload": 1}, docs=100)
+    assert "lorries" in label.lower() and "payload" not in label.lower()

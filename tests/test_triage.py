@@ -10,13 +10,13 @@ from sqlalchemy import select
 from domain.models import AuditEvent, Meeting, MeetingStatus, Question, StaffUser
 from domain.queue import SubmissionMessage
 from domain.runtime import Runtime
-from tests.conftest import STAFF_EMAIL, STAFF_PASSWORD
+from tests.conftest import ADMIN_EMAIL, STAFF_EMAIL, STAFF_PASSWORD
 from workers import processing
 from workers.ingest import store_submission
 
 
-def _sign_in(client: FlaskClient) -> None:
-    response = client.post("/triage/login", data={"email": STAFF_EMAIL, "password": STAFF_PASSWORD})
+def _sign_in(client: FlaskClient, email: str = STAFF_EMAIL) -> None:
+    response = client.post("/triage/login", data={"email": email, "password": STAFF_PASSWORD})
     assert response.status_code == 302
 
 
@@ -45,9 +45,9 @@ def test_staff_pages_need_sign_in(client: FlaskClient, meeting: Meeting) -> None
 
 
 def test_create_meeting_and_go_live(
-    client: FlaskClient, rt: Runtime, staff_user: StaffUser
+    client: FlaskClient, rt: Runtime, admin_user: StaffUser
 ) -> None:
-    _sign_in(client)
+    _sign_in(client, ADMIN_EMAIL)
     bad = client.post("/triage/meetings/new", data={"title": ""})
     assert "Enter a title" in bad.get_data(as_text=True)
     created = client.post(
@@ -83,7 +83,7 @@ def test_board_groups_and_decisions(
     _sign_in(client)
     page = client.get(f"/triage/meetings/{meeting.id}").get_data(as_text=True)
     assert "Kath from Clun" in page
-    assert "Places: Clun, Wem" in page
+    assert "<dt>Places</dt><dd>Clun, Wem</dd>" in page
     assert "07700" not in page and "[phone number]" in page
     assert qs[0].group_id == qs[1].group_id != qs[2].group_id
 

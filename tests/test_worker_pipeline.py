@@ -239,7 +239,8 @@ def test_each_batch_publishes_its_questions_and_stage_timings(
     assert data["count"] == 3 and len(data["question_ids"]) == 3
     stages = data["stages"]
     assert list(stages) == [
-        "catch_up", "normalise", "moderate", "embed", "themes", "dedupe", "store", "share_themes"
+        "catch_up", "normalise", "moderate", "embed", "classify", "themes", "dedupe", "store",
+        "share_themes",
     ]  # fmt: skip
     assert all(seconds >= 0 for seconds in stages.values())
     assert sum(stages.values()) <= data["seconds"] + 0.01

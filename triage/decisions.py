@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from domain import events
@@ -43,7 +43,7 @@ def _lock(q: Question, *, group: bool = False, theme: bool = False) -> None:
 
 def move_question(
     rt: Runtime, meeting_id: int, question_id: int, group_id: int, actor_id: int
-) -> None:
+) -> int:
     """Put a question into another group (staff: 'this asks the same as that')."""
     with rt.db.transaction() as session:
         q = _question(session, meeting_id, question_id)
@@ -52,9 +52,13 @@ def move_question(
         q.group_id = target.id
         target.staff_locked = True
         _lock(q, group=True)
-        record(session, "question.move", actor_id=actor_id, target_type="question",
-               target_id=q.id, from_group=before, to_group=target.id)  # fmt: skip
+        ev = record(session, "question.move", actor_id=actor_id, target_type="question",
+                    target_id=q.id, meeting_id=meeting_id, from_group=before,
+                    to_group=target.id)  # fmt: skip
+        session.flush()
+        event_id = ev.id
     _tell(rt, meeting_id, "questions.updated", question_ids=[question_id])
+    return event_id
 
 
 def split_question(rt: Runtime, meeting_id: int, question_id: int, actor_id: int) -> int:
@@ -70,7 +74,8 @@ def split_question(rt: Runtime, meeting_id: int, question_id: int, actor_id: int
         q.group_id = group.id
         _lock(q, group=True)
         record(session, "question.split", actor_id=actor_id, target_type="question",
-               target_id=q.id, from_group=before, to_group=group.id)  # fmt: skip
+               target_id=q.id, meeting_id=meeting_id, from_group=before,
+               to_group=group.id)  # fmt: skip
         new_id = group.id
     _tell(rt, meeting_id, "questions.updated", question_ids=[question_id])
     return new_id
@@ -78,7 +83,7 @@ def split_question(rt: Runtime, meeting_id: int, question_id: int, actor_id: int
 
 def merge_groups(
     rt: Runtime, meeting_id: int, source_id: int, target_id: int, actor_id: int
-) -> None:
+) -> int:
     """Move every question of ``source`` into ``target`` (the source group is left empty)."""
     if source_id == target_id:
         raise DecisionError("a group cannot be merged into itself")
@@ -93,12 +98,16 @@ def merge_groups(
             .values(group_id=target_id, group_locked=True, decided_at=now)
         )
         target.staff_locked = True
-        record(session, "group.merge", actor_id=actor_id, target_type="question_group",
-               target_id=target_id, source=source_id, questions=len(moved))  # fmt: skip
+        ev = record(session, "group.merge", actor_id=actor_id, target_type="question_group",
+                    target_id=target_id, meeting_id=meeting_id, source=source_id,
+                    questions=len(moved), question_ids=list(moved))  # fmt: skip
+        session.flush()
+        event_id = ev.id
     _tell(rt, meeting_id, "questions.updated", question_ids=list(moved))
+    return event_id
 
 
-def set_theme(rt: Runtime, meeting_id: int, question_id: int, theme_id: int, actor_id: int) -> None:
+def set_theme(rt: Runtime, meeting_id: int, question_id: int, theme_id: int, actor_id: int) -> int:
     """Staff choose the theme of a question (the classifier learns from it)."""
     with rt.db.transaction() as session:
         q = _question(session, meeting_id, question_id)
@@ -107,23 +116,55 @@ def set_theme(rt: Runtime, meeting_id: int, question_id: int, theme_id: int, act
         before = q.theme_id
         q.theme_id = theme_id
         _lock(q, theme=True)
-        record(session, "question.theme", actor_id=actor_id, target_type="question",
-               target_id=q.id, from_theme=before, to_theme=theme_id)  # fmt: skip
+        ev = record(session, "question.theme", actor_id=actor_id, target_type="question",
+                    target_id=q.id, meeting_id=meeting_id, from_theme=before,
+                    to_theme=theme_id)  # fmt: skip
+        session.flush()
+        event_id = ev.id
     _tell(rt, meeting_id, "questions.updated", question_ids=[question_id])
+    return event_id
+
+
+def set_group_theme(
+    rt: Runtime, meeting_id: int, group_id: int, theme_id: int, actor_id: int
+) -> int:
+    """Staff choose the theme of a whole group (and so of each of its questions)."""
+    with rt.db.transaction() as session:
+        group = _group(session, meeting_id, group_id)
+        if session.get(Theme, theme_id) is None:
+            raise DecisionError(f"theme {theme_id} does not exist")
+        members = session.scalars(select(Question).where(Question.group_id == group_id)).all()
+        before = {str(q.id): q.theme_id for q in members}
+        for q in members:
+            q.theme_id = theme_id
+            _lock(q, theme=True)
+        ev = record(session, "group.theme", actor_id=actor_id, target_type="question_group",
+                    target_id=group_id, meeting_id=meeting_id, from_theme=group.theme_id,
+                    to_theme=theme_id, members=before)  # fmt: skip
+        group.theme_id = theme_id
+        group.staff_locked = True
+        session.flush()
+        event_id = ev.id
+    _tell(rt, meeting_id, "questions.updated", question_ids=[q.id for q in members])
+    return event_id
 
 
 def set_status(
     rt: Runtime, meeting_id: int, question_id: int, status: QuestionStatus, actor_id: int
-) -> None:
+) -> int:
     """Accept or reject a flagged question (nothing is ever deleted), or mark it answered."""
     with rt.db.transaction() as session:
         q = _question(session, meeting_id, question_id)
         before = q.status
         q.status = status
         q.decided_at = datetime.now(UTC)
-        record(session, "question.status", actor_id=actor_id, target_type="question",
-               target_id=q.id, before=before.value, after=status.value)  # fmt: skip
+        ev = record(session, "question.status", actor_id=actor_id, target_type="question",
+                    target_id=q.id, meeting_id=meeting_id, before=before.value,
+                    after=status.value)  # fmt: skip
+        session.flush()
+        event_id = ev.id
     _tell(rt, meeting_id, "questions.updated", question_ids=[question_id])
+    return event_id
 
 
 def rename_theme(rt: Runtime, theme_id: int, label: str, actor_id: int) -> None:
@@ -135,6 +176,13 @@ def rename_theme(rt: Runtime, theme_id: int, label: str, actor_id: int) -> None:
         theme = session.get(Theme, theme_id)
         if theme is None:
             raise DecisionError(f"theme {theme_id} does not exist")
+        clash = session.scalar(
+            select(Theme.id).where(
+                func.lower(Theme.label) == label[:120].lower(), Theme.id != theme_id
+            )
+        )
+        if clash is not None:
+            raise DecisionError("another theme already has that name")
         before = theme.label
         theme.label = label[:120]
         record(session, "theme.rename", actor_id=actor_id, target_type="theme",

@@ -21,10 +21,11 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from domain import events
-from domain.models import Meeting, MeetingKind, MeetingStatus
+from domain.models import Meeting, MeetingKind, MeetingStatus, Role
 from domain.models.audit import record
-from domain.web.auth import staff_required
+from domain.web.auth import roles_required
 from domain.web.context import runtime
+from triage.onair.actions import on_close
 
 bp = Blueprint("triage_meetings", __name__, template_folder="templates", url_prefix="/triage")
 
@@ -68,7 +69,7 @@ def _slug(title: str) -> str:
 
 
 @bp.route("/meetings/new", methods=["GET", "POST"])
-@staff_required
+@roles_required(Role.ADMIN)
 def new_meeting() -> str | Response:
     """Create a meeting (open for questions straight away)."""
     form = MeetingForm()
@@ -99,7 +100,7 @@ def new_meeting() -> str | Response:
 
 
 @bp.post("/meetings/<int:meeting_id>/status")
-@staff_required
+@roles_required(Role.ADMIN)
 def set_status(meeting_id: int) -> Response:
     """Open for questions, on air, or closed."""
     try:
@@ -114,6 +115,8 @@ def set_status(meeting_id: int) -> Response:
         before = meeting.status
         meeting.status = status
         meeting.closed_at = datetime.now(UTC) if status == MeetingStatus.CLOSED else None
+        if status == MeetingStatus.CLOSED:
+            on_close(session, meeting_id)  # open groups: not covered; overlay taken down
         record(session, "meeting.status", actor_id=current_user.id, target_type="meeting",
                target_id=meeting_id, before=before.value, after=status.value)  # fmt: skip
     events.publish(rt.redis, rt.prefix, meeting_id, "meeting.status", {"status": status.value})

@@ -8,7 +8,9 @@ from typing import IO, Any
 
 from tqdm import tqdm
 
+from domain.models.enums import QuestionKind
 from workers.pipeline.engine import Analysis, Item, Pipeline
+from workers.pipeline.taxonomy import auto_label
 
 
 class InputError(ValueError):
@@ -17,7 +19,8 @@ class InputError(ValueError):
 
 def read_items(lines: Iterable[str]) -> Iterator[Item]:
     """Parse JSON Lines: each object needs ``id`` and ``text``; ``name``, ``location``,
-    ``channel`` are optional. Blank lines are skipped."""
+    ``channel`` and ``author`` (a handle or other stable sender key) are optional. Blank
+    lines are skipped."""
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
@@ -33,16 +36,21 @@ def read_items(lines: Iterable[str]) -> Iterator[Item]:
             name=obj.get("name") or None,
             location=obj.get("location") or None,
             channel=str(obj.get("channel") or "event"),
-            author=str(obj.get("name") or obj["id"]),
+            author=str(obj.get("author") or obj.get("name") or obj["id"]),
         )
 
 
 def result_record(a: Analysis) -> dict[str, Any]:
-    """The output object for one question."""
+    """The output object for one question.
+
+    ``kind`` is the pipeline's question / comment / noise decision. A comment or noise is
+    not grouped: its ``dup_group`` is its own id and no later question joins it.
+    """
     return {
         "id": a.id,
-        "dup_group": a.match.group_key,
-        "theme": a.theme.label if a.theme else None,
+        "kind": a.kind.value,
+        "dup_group": a.match.group_key if a.kind is QuestionKind.QUESTION else a.id,
+        "theme": (a.theme.label or auto_label(a.theme.slug, "")) if a.theme else None,
         "flags": a.flag_codes,
         "match": a.match.kind.value,
         "redacted_text": a.redacted,

@@ -93,6 +93,9 @@ def _row(message: SubmissionMessage) -> Submission:
         contact_email=message.contact_email,
         consent_publish=message.consent_publish,
         event_name=message.event_name,
+        author_handle=message.author_handle,
+        permalink=message.permalink,
+        parent_external_id=message.parent_external_id,
         phase=Phase(message.phase),
         received_at=datetime.fromisoformat(message.received_at),
     )

@@ -21,3 +21,23 @@ PERIODIC_JOBS: tuple[Periodic, ...] = (
     Periodic("erase-expired-personal-data", "workers.maintenance.erase_expired", 3600),
     Periodic("recover-answer-sends", "workers.answers.recover_sends", 60),
 )
+
+
+@dataclass(frozen=True)
+class MeetingPeriodic:
+    """A job run per meeting: often while it is live, rarely while open, never once closed."""
+
+    name: str
+    job: str
+    args: tuple[str, ...]
+    live_every: int
+    open_every: int
+    queue: str = "collect"
+
+
+#: Social collectors, for meetings whose collector settings are enabled. A live run streams or
+#: polls for ``COLLECTOR_WINDOW`` seconds under a lock; the 5-second schedule starts the next.
+MEETING_JOBS: tuple[MeetingPeriodic, ...] = (
+    MeetingPeriodic("collect-x", "intake.social.jobs.collect", ("x",), 5, 300),
+    MeetingPeriodic("collect-facebook", "intake.social.jobs.collect", ("facebook",), 5, 300),
+)

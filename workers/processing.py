@@ -24,6 +24,7 @@ from domain import events
 from domain.models import (
     Question,
     QuestionGroup,
+    QuestionKind,
     QuestionStatus,
     Submission,
     SubmissionStatus,
@@ -46,6 +47,7 @@ class MeetingState:
     themes: ThemeMap
     last_question_id: int = 0
     last_decision: datetime | None = None
+    last_promotion: datetime | None = None
     theme_version: int = 0
     known_submissions: set[int] = field(default_factory=set)
 
@@ -148,7 +150,7 @@ def _store(
         theme_id = state.themes.row_for(session, a.theme) if a.theme else None
         theme_ids.append(theme_id)
         group: int | tuple[str, int] | None = None
-        if not a.blocked:
+        if a.forwarded:  # comments, noise and flagged questions are not grouped
             matched = a.match.matched_item_id
             if not is_new(a.match) and matched is not None:
                 group = group_of.get(int(matched))
@@ -177,6 +179,7 @@ def _store(
             "redacted_text": a.redacted,
             "match_hash": a.normalised.hash,
             "status": QuestionStatus.FLAGGED if a.blocked else QuestionStatus.NEW,
+            "kind": a.kind,
             "flags": a.flag_codes,
             "flag_reasons": [{"code": f.code, "reason": f.reason} for f in a.flags],
             "group_id": group_id,
@@ -224,6 +227,7 @@ def _catch_up(rt: Runtime, session: Session, meeting_id: int, state: MeetingStat
             Question.submission_id,
             Question.embedding,
             Question.status,
+            Question.kind,
             Question.theme_id,
             Submission.raw_text,
             Submission.location,
@@ -236,7 +240,7 @@ def _catch_up(rt: Runtime, session: Session, meeting_id: int, state: MeetingStat
         .where(Question.meeting_id == meeting_id, Question.id > state.last_question_id)
         .order_by(Question.id)
     ).all()
-    for qid, sub_id, blob, status, theme_id, raw, location, *sender in rows:
+    for qid, sub_id, blob, status, kind, theme_id, raw, location, *sender in rows:
         state.last_question_id = max(state.last_question_id, qid)
         if sub_id in state.known_submissions or blob is None:
             continue
@@ -244,15 +248,39 @@ def _catch_up(rt: Runtime, session: Session, meeting_id: int, state: MeetingStat
         n = normalise(raw)
         # copies sent through other workers count towards a copy-paste campaign here too
         channel, name, external_id, received_at = sender
-        state.pipeline.repeats.observe(
-            n.hash, author_key(channel.value, name, external_id), received_at.timestamp()
-        )
-        if status == QuestionStatus.FLAGGED:
+        if n.match_text:  # emoji-only items share the empty text: no campaign (engine.py)
+            state.pipeline.repeats.observe(
+                n.hash, author_key(channel.value, name, external_id), received_at.timestamp()
+            )
+        if status == QuestionStatus.FLAGGED or kind != QuestionKind.QUESTION:
             continue
         vec = np.frombuffer(blob, dtype=np.float16).astype(np.float32)
         theme = state.themes.slug_for(theme_id) if theme_id is not None else None
         state.pipeline.dedupe.place(str(sub_id), n.match_text, vec, location, n.hash, theme=theme)
     _apply_staff_decisions(session, meeting_id, state)
+    _apply_promotions(session, meeting_id, state)
+
+
+def _apply_promotions(session: Session, meeting_id: int, state: MeetingState) -> None:
+    """Comments staff promoted to questions become anchors later questions can join."""
+    stmt = (
+        select(Question.submission_id, Question.embedding, Question.decided_at, Question.theme_id,
+               Submission.raw_text, Submission.location)
+        .join(Submission, Submission.id == Question.submission_id)
+        .where(Question.meeting_id == meeting_id, Question.decided_at.is_not(None),
+               Question.kind == QuestionKind.QUESTION, Question.group_locked,
+               Question.status != QuestionStatus.FLAGGED)
+    )  # fmt: skip
+    if state.last_promotion is not None:
+        stmt = stmt.where(Question.decided_at > state.last_promotion)
+    for sub_id, blob, decided_at, theme_id, raw, location in session.execute(stmt):
+        state.last_promotion = _latest(state.last_promotion, decided_at)
+        if blob is None or str(sub_id) in state.pipeline.dedupe:
+            continue
+        n = normalise(raw)
+        vec = np.frombuffer(blob, dtype=np.float16).astype(np.float32)
+        theme = state.themes.slug_for(theme_id) if theme_id is not None else None
+        state.pipeline.dedupe.place(str(sub_id), n.match_text, vec, location, n.hash, theme=theme)
 
 
 def _apply_staff_decisions(session: Session, meeting_id: int, state: MeetingState) -> None:

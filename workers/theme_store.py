@@ -5,11 +5,29 @@ from __future__ import annotations
 import re
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from domain.models import Theme as ThemeRow
+from workers.pipeline.taxonomy import AUTO_LABEL, auto_label
 from workers.pipeline.themes import Theme, ThemeAssignment, ThemeClassifier, load_seed_taxonomy
+
+
+def unique_label(session: Session, label: str, row_id: int | None = None) -> str:
+    """``label``, or ``label (2)``, ``(3)``… if another theme already has it."""
+    taken = {
+        value.lower()
+        for value in session.scalars(
+            select(ThemeRow.label).where(
+                func.lower(ThemeRow.label).like(label.lower().replace("%", "") + "%"),
+                ThemeRow.id != (row_id or -1),
+            )
+        )
+    }
+    candidate, n = label, 2
+    while candidate.lower() in taken:
+        candidate, n = f"{label} ({n})", n + 1
+    return candidate
 
 
 def seed_taxonomy(session: Session) -> int:
@@ -55,20 +73,22 @@ class ThemeMap:
                         examples=tuple(row.examples or ()) or (row.label,),
                     )
                 )
-            elif info is not None and info.label != row.label:
+            elif info is not None and info.label != row.label and not _automatic(row):
                 classifier.rename(slug, row.label)
 
     def row_for(self, session: Session, assignment: ThemeAssignment) -> int:
         """Theme row id for an assignment (a discovered theme gets a new row)."""
         row_id = self.to_row.get(assignment.slug)
         if row_id is not None:
+            if assignment.discovered:
+                self._relabel(session, row_id, assignment)
             return row_id
         row = session.scalar(select(ThemeRow).where(ThemeRow.slug == assignment.slug))
         if row is None:
             base = re.sub(r"[^a-z0-9]+", "-", assignment.label.lower()).strip("-")[:40]
             row = ThemeRow(
                 slug=f"discovered-{base or 'theme'}-{uuid.uuid4().hex[:6]}",
-                label=assignment.label[:120],
+                label=unique_label(session, auto_label(assignment.slug, assignment.label)),
                 description="Found by the worker in questions that fitted no theme.",
                 examples=[],
                 discovered=True,
@@ -78,9 +98,22 @@ class ThemeMap:
         self.to_row[assignment.slug] = row.id
         return row.id
 
+    def _relabel(self, session: Session, row_id: int, assignment: ThemeAssignment) -> None:
+        """Follow the discovered theme's better label as it grows, until staff name it."""
+        row = session.get(ThemeRow, row_id)
+        if row is None or not _automatic(row):
+            return
+        wanted = auto_label(assignment.slug, assignment.label)
+        if row.label != wanted and not row.label.startswith(wanted + " ("):
+            row.label = unique_label(session, wanted, row.id)
+
     def slug_for(self, row_id: int) -> str | None:
         """Classifier slug of a Theme row, if the classifier knows it."""
         for slug, rid in self.to_row.items():
             if rid == row_id:
                 return slug
         return None
+
+
+def _automatic(row: ThemeRow) -> bool:
+    return bool(row.discovered and row.label.startswith(AUTO_LABEL))

@@ -11,6 +11,7 @@ from domain.models.answer import FINAL as FINAL_DELIVERY
 from domain.models.answer import AnswerDelivery, DeliveryStatus, WrittenAnswer
 from domain.models.api_token import ApiToken
 from domain.models.audit import AuditEvent
+from domain.models.collector import CollectorSettings, CollectorState
 from domain.models.enums import (
     AgendaStatus,
     Channel,
@@ -24,6 +25,7 @@ from domain.models.enums import (
     SubmissionStatus,
 )
 from domain.models.meeting import Meeting
+from domain.models.onair import LiveSuggestion, OnAir
 from domain.models.outbox import OutboxMessage
 from domain.models.question import Question, QuestionGroup
 from domain.models.submission import Submission
@@ -41,11 +43,15 @@ __all__ = [
     "ApiToken",
     "AuditEvent",
     "Channel",
+    "CollectorSettings",
+    "CollectorState",
     "Coverage",
     "DeliveryStatus",
+    "LiveSuggestion",
     "Meeting",
     "MeetingKind",
     "MeetingStatus",
+    "OnAir",
     "OutboxMessage",
     "Phase",
     "PublishedAgenda",

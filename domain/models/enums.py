@@ -59,6 +59,7 @@ class AgendaStatus(StrEnum):
     PLANNED = "planned"
     ASKED = "asked"
     SKIPPED = "skipped"
+    ANSWERED_WITHIN = "answered_within"  # covered by another item
 
 
 class Coverage(StrEnum):

@@ -23,6 +23,9 @@ class StaffUser(Base):
     password_hash: Mapped[str] = mapped_column(String(300))
     role: Mapped[Role] = mapped_column(str_enum(Role), default=Role.STAFF)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Part of the id kept in the session cookie: bumping it ends every session of this user
+    # (sign-out, a new password, deactivation), including cookies copied elsewhere.
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     # Flask-Login protocol, written out so the domain does not depend on Flask-Login.
@@ -39,10 +42,21 @@ class StaffUser(Base):
         return False
 
     def get_id(self) -> str:
-        return str(self.id)
+        return f"{self.id}:{self.session_version or 1}"
+
+    def end_sessions(self) -> None:
+        """Make every session cookie issued so far for this user worthless."""
+        self.session_version = (self.session_version or 1) + 1
+
+    def deactivate(self) -> None:
+        """Stop this account signing in, and end its sessions."""
+        self.active = False
+        self.end_sessions()
 
     def set_password(self, password: str) -> None:
-        """Store a salted scrypt hash of ``password``."""
+        """Store a salted scrypt hash of ``password``; sessions signed in before it end."""
+        if self.password_hash:
+            self.end_sessions()
         self.password_hash = generate_password_hash(password)
 
     def check_password(self, password: str) -> bool:

@@ -140,8 +140,9 @@ def _problems(number: str, item: AgendaItem, groups: list[QuestionGroup]) -> lis
     return found
 
 
-def load_agenda(session: Session, meeting: Meeting) -> AgendaView:
-    """Sections in running order with numbered items (1.1, 1.2 …) and the groups not placed."""
+def load_agenda(session: Session, meeting: Meeting, *, unplaced: bool = True) -> AgendaView:
+    """Sections in running order with numbered items (1.1, 1.2 …) and the groups not placed
+    (skipped with ``unplaced=False``: the chair's view refreshes often and does not show them)."""
     items = session.scalars(
         select(AgendaItem)
         .options(
@@ -172,9 +173,8 @@ def load_agenda(session: Session, meeting: Meeting) -> AgendaView:
             clock += item.minutes
         sections.append(SectionView(section, n, SECTION_TITLES[section], views))
     placed = {link.group_id for item in items for link in item.links}
-    return AgendaView(
-        meeting=meeting, sections=sections, unplaced=_unplaced(session, meeting.id, placed)
-    )
+    waiting = _unplaced(session, meeting.id, placed) if unplaced else []
+    return AgendaView(meeting=meeting, sections=sections, unplaced=waiting)
 
 
 def _unplaced(session: Session, meeting_id: int, placed: set[int]) -> list[QuestionGroup]:

@@ -73,7 +73,8 @@ _TARGETS = word_set(
     you your youre yourself yourselves ya u ur pcc pccs dpcc commissioner commissioners
     deputy police policeman policemen policewoman officer officers copper coppers cop
     cops constable chief inspector sergeant sarge superintendent force plod staff
-    councillor cllr mp he she him her hes shes
+    councillor cllr mp he she him her hes shes pcso pcsos
+    ti chi rwyt ydych comisiynydd heddlu
     """
 )
 _OFFENDERS = word_set(
@@ -182,11 +183,50 @@ _THREATS = [
          r"\b(?:should|needs? to|ought to|gonna|going to|will|ill|wants? to)\s+take\s+"
          r"(?:him|her|them|you|the (?:pcc|commissioner|chief constable|chief|deputy|inspector|"
          r"sergeant|officer|copper|cop|plod))\s+out\b"),
+    rule("threatens violence", "alone waiting coming jump lesson gwers",
+         r"\b\d+ minutes alone with\b|\b(?:ill|i will|well|we will) be waiting for "
+         r"(?:him|her|them|you)\b|\bgets? whats coming to (?:him|her|them|you)\b"
+         r"|\bgo (?:and )?jump off\b|\b(?:teach|give) (?:him|her|them|you) a lesson\b"
+         r"|\broi gwers\b|\bwait (?:till|until) someone does something\b"),
     rule("calls for violence", "string hang stringing",
          r"\b(?:string|hang)\s+(?:them|him|her|the \w+|em)\s+(?:all\s+)?up\b|"
          r"\bwants? stringing up\b"),
 ]  # fmt: skip
 
+
+# Hateful generalisations: a group of people (nationality, religion, ethnicity...) with
+# dehumanising or expulsion language. Reports of hate ("they shouted go back...") are not.
+_HATE_GROUPS = _GROUPS | word_set("blm saeson")
+_DEHUMANISING = word_set(
+    """
+    animals vermin filthy rats parasites cockroaches deport deported deportation invasion
+    invaders invading flooding swarming breeding sterilised sterilise crawled diseased
+    """
+)
+_HATE_REPORTED = re.compile(
+    r"\b(?:hate crimes?|reported|report|shouted|called (?:him|her|me|us|them)|victims?|"
+    r"attacked|abused|targeted|racist abuse)\b"
+)
+_HATE = rule("hateful generalisation", " ".join(_HATE_GROUPS), r".", also=" ".join(_DEHUMANISING))
+_SEXIST = rule(
+    "sexist or sexual remark",
+    "kitchen legs fit cuffing sandwich",
+    r"\b(?:in the kitchen|kept (?:her|their) legs shut|legs shut|well fit|"
+    r"wouldnt mind (?:cuffing|doing|giving)|make (?:me )?a sandwich)\b",
+)
+
+# Slogans written as acronyms or with the swear word left out: no lexicon word to find.
+_SLOGANS = [
+    rule("anti-police slogan", "acab 1312 ftp", r"\bacab\b|\b1312\b|\bftp\b"),
+    # match_text has police slang in plain words already: "coppers" reads "police officers"
+    rule("anti-police slogan", "f eff",
+         r"\b(?:f|eff)(?: the| da)? (?:police|pigs|filth|5 ?0)\b", also="police pigs filth 5 50"),
+    rule("anti-police slogan", "all",
+         r"\ball (?:police(?: officers)?|pigs) are (?:b\w*|pigs|scum|bent|corrupt|the same)\b",
+         also="police pigs"),
+    rule("anti-police slogan", "pigs filth bent oink",
+         r"\b(?:bent|corrupt|dirty) (?:pigs|police officers|police|filth)\b|\boink\b"),
+]  # fmt: skip
 
 # --------------------------------------------------------------------------------------------
 # Abuse reasons
@@ -211,16 +251,22 @@ def abuse_reasons(n: Normalised, words: frozenset[str]) -> list[str]:
     view = moderation_view(n.clean)
     elongated = RUN3.search(view) is not None
     found: dict[str, list[str]] = {PROFANITY: [], SLUR: [], INSULT: []}
-    all_tokens: set[str] = set()
-    for sentence in _SENTENCE.split(view):
-        tokens = _tokens(sentence)
-        all_tokens.update(tokens)
+    sentences = [_tokens(sentence) for sentence in _SENTENCE.split(view)]
+    all_tokens: set[str] = set().union(*sentences)
+    # an insult that is a sentence of its own ("Total imbecile.") is aimed at whoever the
+    # message is about, unless the message is about offenders
+    about_offenders = not _OFFENDERS.isdisjoint(all_tokens)
+    for tokens in sentences:
         for i, tok in enumerate(tokens):
             hit = classify(tok, elongated)
             if hit is None:
                 continue
             category, word = hit
-            if category == INSULT and not _insult_targets_person(tokens, i):
+            if (
+                category == INSULT
+                and not _insult_targets_person(tokens, i)
+                and (len(tokens) > 3 or about_offenders)
+            ):
                 continue
             found[category].append(mask(word))
         for spelt in _spaced_words(tokens):
@@ -239,6 +285,14 @@ def abuse_reasons(n: Normalised, words: frozenset[str]) -> list[str]:
         if hits:
             shown = ", ".join(list(dict.fromkeys(hits))[:3])
             reasons.append(f"{_ABUSE_LABELS[category]} ({shown})")
+    if _HATE.search(n.match_text, words) and not _HATE_REPORTED.search(n.match_text):
+        reasons.append("hateful generalisation about a group of people")
+    if _SEXIST.search(n.match_text, words):
+        reasons.append(_SEXIST.label)
+    for slogan in _SLOGANS:
+        if slogan.search(n.match_text, words):
+            reasons.append(slogan.label)
+            break
     for threat in _THREATS:
         if threat.search(n.match_text, words):
             reasons.append(f"threatening or violent language ({threat.label})")

@@ -96,7 +96,8 @@ def _build_lexicon() -> tuple[dict[str, Hit], dict[str, str]]:
         add(_SEPARATORS.sub("", word), (category, word))
     for suffix in ("s", "es"):  # "scrotes" is the plural of "scrote", not "scrot" + "es"
         for word, category in base.items():
-            if word.isalpha():
+            # "-es" only after a hiss ("gyppoes" no, "spaces" is not "spac" + "es")
+            if word.isalpha() and (suffix == "s" or word.endswith(("s", "x", "z", "ch", "sh"))):
                 add(word + suffix, (category, word))
     for stem in _PRODUCTIVE_STEMS:
         for suffix in _PRODUCTIVE_SUFFIXES:

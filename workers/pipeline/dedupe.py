@@ -76,6 +76,9 @@ def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+_EMPTY_HASH = _sha256("")
+
+
 class DedupeIndex:
     """Online duplicate grouping for one meeting (see the module docstring)."""
 
@@ -189,6 +192,10 @@ class DedupeIndex:
     def _decide(
         self, item_id: str, masked: str, vec: np.ndarray, text_hash: str, theme: str | None
     ) -> MatchDecision:
+        if text_hash == _EMPTY_HASH:
+            # Nothing to match on (only emoji, symbols or invisible characters): two such
+            # questions are not "the same question".
+            return MatchDecision(item_id, MatchKind.NEW, item_id, 0.0, None)
         first = self._by_hash.get(text_hash)
         if first is not None:
             return MatchDecision(item_id, MatchKind.EXACT, self.group_of(first), 1.0, first)

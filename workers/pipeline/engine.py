@@ -1,4 +1,5 @@
-"""The question pipeline, free of any database: normalise → moderate → redact → match → theme.
+"""The question pipeline, free of any database: normalise → moderate → redact → kind → match
+→ theme.
 
 The RQ workers and `openfloor cluster` both run exactly this code; the worker adds the
 database on top (workers/processing.py).
@@ -12,9 +13,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from domain.models.enums import QuestionKind
 from workers.pipeline.dedupe import DedupeIndex, MatchDecision, MatchKind, mask_location
 from workers.pipeline.embedding import Embedder, default_embedder
+from workers.pipeline.kind import classify_kinds
 from workers.pipeline.moderation import ABUSE, OUT_OF_SCOPE, SPAM, Flag, RepeatTracker, moderate
+from workers.pipeline.moderation_head import learned_flags
 from workers.pipeline.normalise import Normalised, normalise
 from workers.pipeline.personal_data import find_personal_data, flag_personal_data, redact
 from workers.pipeline.themes import Theme, ThemeAssignment, ThemeClassifier, load_seed_taxonomy
@@ -47,6 +51,7 @@ class Analysis:
     match: MatchDecision
     theme: ThemeAssignment | None
     vector: np.ndarray = field(repr=False)
+    kind: QuestionKind = QuestionKind.QUESTION
 
     @property
     def flag_codes(self) -> list[str]:
@@ -57,6 +62,14 @@ class Analysis:
     def blocked(self) -> bool:
         """True if the question waits for a moderator before it can reach the agenda."""
         return any(f.code in BLOCKING for f in self.flags)
+
+    @property
+    def forwarded(self) -> bool:
+        """True if the item goes on to grouping: a question no moderator has to see first.
+
+        Comments and noise are stored and listed for staff, never grouped or forwarded.
+        """
+        return self.kind is QuestionKind.QUESTION and not self.blocked
 
 
 class Pipeline:
@@ -95,7 +108,12 @@ class Pipeline:
             pd_flag = flag_personal_data(found)
             if pd_flag is not None:
                 item_flags.append(pd_flag)
-            campaign = self.repeats.observe(n.hash, item.author or item.id, item.at)
+            # emoji-only items all share the empty text: many senders of it are no campaign
+            campaign = (
+                self.repeats.observe(n.hash, item.author or item.id, item.at)
+                if n.match_text
+                else None
+            )
             if campaign is not None and not any(f.code == SPAM for f in item_flags):
                 item_flags.append(campaign)
             flags.append(item_flags)
@@ -106,6 +124,10 @@ class Pipeline:
         ]
         vectors = self._embed(masked)
         clock.lap("embed")
+        learned_flags(norms, vectors, flags)
+        spam = [any(f.code == SPAM for f in item_flags) for item_flags in flags]
+        kinds = classify_kinds(norms, [it.channel for it in items], vectors, spam)
+        clock.lap("classify")
 
         # themes first: two questions on the same theme match at a lower threshold
         themed = [i for i, f in enumerate(flags) if not any(x.code in (SPAM, ABUSE) for x in f)]
@@ -125,9 +147,9 @@ class Pipeline:
             theme = themes[i]
             slug = theme.slug if theme is not None else None
             args = (item.id, norms[i].match_text, vectors[i], item.location, norms[i].hash)
-            # flagged questions are matched for staff's information but never become the
-            # anchor that later questions join
-            if any(f.code in BLOCKING for f in flags[i]):
+            # flagged questions, comments and noise are matched for staff's information but
+            # never become the anchor that later questions join
+            if kinds[i] is not QuestionKind.QUESTION or any(f.code in BLOCKING for f in flags[i]):
                 matches.append(self.dedupe.decide(*args, theme=slug))
             else:
                 matches.append(self.dedupe.place(*args, theme=slug))
@@ -143,6 +165,7 @@ class Pipeline:
                 match=matches[i],
                 theme=themes[i],
                 vector=vectors[i],
+                kind=kinds[i],
             )
             for i, item in enumerate(items)
         ]

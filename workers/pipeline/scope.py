@@ -59,7 +59,9 @@ _SCOPE_TOPICS = [
          r"\b(?:cracked|broken|uneven) (?:pavements?|paving)\b|\bfix(?:es)? (?:the )?pavements?\b"
          r"|\bpavement repairs?\b|\bpavement on \w+ (?:street|road|lane) is cracked\b"),
     rule("drains and flooding", "drain drains flood flooding floods flooded gully gullies",
-         r"\bdrains?\b|\bflood(?:ing|s|ed)?\b|\bgull(?:ies|ey)\b"),
+         r"\bdrains?\b|\bflood(?:ing|s|ed)?\b|\bgull(?:ies|ey)\b",
+         also="drain drains gully gullies road roads river rain water street lane field fields "
+              "house houses home homes garden path"),
     rule("bus services", "bus",
          r"\bbus (?:service|services|route|routes|timetables?)\b|\bthe bus from\b"),
     rule("health services", "gp nhs waiting hip dentist dentists",
@@ -84,9 +86,29 @@ _SCOPE_TOPICS = [
          r"\bbarks?\b|\bbarking\b|\bnoise complaints?\b"),
     rule("recycling centre", "recycling household", r"\brecycling centre\b|\bhousehold waste\b"),
 ]  # fmt: skip
+# Topics that stay in scope when the message names the police at all ("police said ring
+# the council", "are the police aware?").
+_SOFT_TOPICS = [
+    rule("highways", "speed bumps calming cycle highways dropped",
+         r"\bspeed bumps\b|\btraffic calming\b|\bcycle lanes?\b|\bhighways (?:team|"
+         r"department|agency|england)\b|\bdropped kerb\b"),
+    rule("hospitals and ambulances", "hospital ambulance surgery gp",
+         r"\bhospital\b|\bambulances?\b(?! (?:crews?|staff|workers|paramedics) (?:were|are|"
+         r"being|was|got) (?:attacked|assaulted|abused|threatened))|\bgp surgery\b"),
+    rule("housing", "housing list",
+         r"\bhousing list\b|\bcouncil housing\b"),
+    rule("water and utilities", "water sewage trent",
+         r"\bwater bills?\b|\bsewage\b|\bsevern trent\b"),
+    rule("council services", "tip play market leylandii bonfire bonfires loans park",
+         r"\bthe tip\b|\bplay area\b|\bmarket (?:hall|rents?|traders)\b|\bleylandii\b"
+         r"|\bbonfires? in (?:the |their |my |our )?gardens?\b|\bstudent loans?\b"
+         r"|\bpark and ride\b|\bwind turbines?\b|\bfreedom of information\b"),
+]  # fmt: skip
 # A council topic with one of these is in scope (the topic's own policing angle).
 _SCOPE_OVERRIDES = {
-    "council tax": re.compile(r"\bprecept\b|\bpolice (?:part|element|share|portion)\b"),
+    "council tax": re.compile(
+        r"\bprecept\b|\bpolice (?:part|element|share|portion)\b|\bpolicing\b"
+    ),
     "blue badges": re.compile(r"\b(?:fraud|misuse|stolen|fake)\b"),
 }
 _POLICING_CUES = re.compile(
@@ -99,13 +121,29 @@ _POLICING_CUES = re.compile(
     r"drug driv\w*|obstruct\w*|cctv footage|gangs?|organised|rural crime|fraud\w*|scam\w*|"
     r"hate crime|domestic|999|trespass\w*|poach\w*|hare coursing|nuisance vehicles|"
     r"off road bikes|joyrid\w*|fights?|fighting|stalk\w*|road safety|safety cameras?|"
-    r"enforc\w*|weight (?:limit|restriction)s?|hgvs?|police station|patrols?)\b"
+    r"enforc\w*|weight (?:limit|restriction)s?|hgvs?|police station|patrols?|investigat\w*|"
+    r"number plates?|setting fire|set fire|fire to|heddlu|broken into|break ins?|breaking in\w*|"
+    r"heroin|needles)\b"
 )
+
+
+# The council as the one to act, with no policing word anywhere: council business.
+_COUNCIL_ASKED = rule(
+    "council services", "council councils",
+    r"\b(?:the |our |my |county |town |parish |borough )?council (?:please|to|should|said|has|"
+    r"have|wont|never|still|allowing|allow|stole|shut|closed|cut|put|can|could|is|are|"
+    r"responsible)\b|\b(?:can|could|will|why (?:has|have|are|is|does|do|did)) the council\b"
+    r"|\bheld? the council to account\b|\bchase (?:the council|them)\b",
+)  # fmt: skip
+_POLICE_WORDS = re.compile(r"\b(?:police|officers?|pcsos?|pcc|commissioner|constable|crime\w*)\b")
 
 
 def scope_reason(match_text: str, words: frozenset[str]) -> str | None:
     """Why ``match_text`` looks like council business, or ``None`` when it is in scope."""
     topics = []
+    soft = [t.label for t in (_COUNCIL_ASKED, *_SOFT_TOPICS) if t.search(match_text, words)]
+    if soft and not _POLICE_WORDS.search(match_text):
+        topics += soft
     for topic in _SCOPE_TOPICS:
         if topic.search(match_text, words):
             override = _SCOPE_OVERRIDES.get(topic.label)

@@ -65,6 +65,17 @@ _PROMO = [
          r"services?|agents?)\b", 2),
     rule("comparison and lead generation", "compare link quotes",
          r"\bcompare (?:quotes|prices|deals)\b|\blink below\b|\bquotes in minutes\b", 2),
+    rule("follow for follow", "follow f4f l4l back",
+         r"\bfollow (?:for|4) follow\b|\bf4f\b|\bl4l\b|\bfollow(?:s|ing)? (?:you )?back\b", 2),
+    rule("self-promotion", "like sub subscribe share",
+         r"\b(?:like and share|sub(?:scribe)? to) my\b|\bshare my \w+ (?:page|business|"
+         r"channel)\b|\bmy (?:youtube|tiktok|insta(?:gram)?|twitch) channel\b", 2),
+    rule("advertising", "booking taking open",
+         r"\b(?:booking|taking bookings) (?:now|for)\b|\bcall or message\b", 2),
+    rule("get-rich pitch", "ask message inheritance fund signals paid hour",
+         r"\bask me how\b|\bmessage (?:her|him) (?:now|today|on)\b|\binheritance fund\b"
+         r"|\bsignals group\b|\bwin rate\b|\bpaid to watch\b|\b(?:get|earn) \d+ an hour\b"
+         r"|\bforex academy\b|\btrade like me\b|\bgot \d+ back\b", 2),
     rule("adult", "singles prescription",
          r"\bhot singles\b|\bsingles in your area\b|\bwithout (?:a )?prescription\b", 2),
     rule("sales", "buy bad instant payday seo betting strike casino giveaway dropshipping "
@@ -99,6 +110,24 @@ _PROMO_DAMPENERS = word_set(
     scam scams scammed scammer scammers fraud fraudster fraudsters conned victim victims
     lost stolen stole reported arrest arrested arrests prosecute prosecuted prosecution
     """
+)
+
+
+# A post that only tests the form or the stream: nothing else in it.
+_MASH = re.compile(r"^[bcdfghjklmnpqrstvwxz]{4,}")  # "ksjdhf...", a keyboard run
+_TEST_WORDS = re.compile(
+    r"^(?:test(?:ing)? (?:submission|message|post|entry)\b.*\b(?:ignore|delete)\b"
+    r"|(?:hello )*(?:hello|hi|testing|test) is (?:this|it) working"
+    r"|(?:prawf ?)+(?: anwybyddwch(?: os gwelwch yn dda)?)?)$"
+)
+_TEST_POST = re.compile(
+    r"^(?:(?:this is |just |only )?(?:a )?(?:test|testing|tester|tested)(?: post| message| only| "
+    r"the form| the page)?|ignore(?: this| me| it)?|please ignore|pls ignore|123|1 2 3|one two "
+    r"three|asdf\w*|qwerty\w*|sdf\w*|jkl\w*|lorem ipsum\w*|hello world|check|checking|mic check"
+    r")(?: (?:(?:this is |just |only )?(?:a )?(?:test|testing|tester|tested)(?: post| message| "
+    r"only| the form| the page)?|ignore(?: this| me| it)?|please ignore|pls ignore|123|1 2 3|one "
+    r"two three|asdf\w*|qwerty\w*|sdf\w*|jkl\w*|lorem ipsum\w*|hello world|check|checking|"
+    r"mic check|please|pls|sorry))*$"
 )
 
 
@@ -139,6 +168,12 @@ def spam_reasons(n: Normalised, words: list[str], word_set: frozenset[str]) -> l
         if len(tok) >= 10
     ):
         reasons.append("long run of repeated characters")
+    if words and (
+        _TEST_POST.match(n.match_text)
+        or _TEST_WORDS.match(n.match_text)
+        or all(_MASH.match(w) for w in words)
+    ):
+        reasons.append("a test post")
     if len(words) >= 5:
         longest = max(len(list(g)) for _, g in itertools.groupby(words))
         if longest >= 5 or (len(words) >= 8 and len(word_set) / len(words) <= 0.3):

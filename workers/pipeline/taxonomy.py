@@ -16,9 +16,11 @@ from typing import Any
 import yaml
 
 __all__ = [
+    "AUTO_LABEL",
     "DISCOVERED_PREFIX",
     "TAXONOMY_PATH",
     "Theme",
+    "auto_label",
     "load_seed_taxonomy",
     "load_taxonomy",
     "themes_from_records",
@@ -27,6 +29,16 @@ __all__ = [
 TAXONOMY_PATH = Path(__file__).with_name("taxonomy.yaml")
 #: Slugs of discovered themes start with this; taxonomy slugs may not.
 DISCOVERED_PREFIX = "new:"
+# Labels written for discovered themes start with this; any other label is a staff name.
+AUTO_LABEL = "New theme"
+
+
+def auto_label(slug: str, words: str) -> str:
+    """What staff see for a discovered theme until they name it (never a slug like "new:3")."""
+    if words:
+        return f"{AUTO_LABEL}: {words}"[:110]
+    number = slug.rsplit(":", 1)[-1]
+    return f"{AUTO_LABEL} {number} (not named yet)" if number.isdigit() else AUTO_LABEL
 
 
 @dataclass(frozen=True)

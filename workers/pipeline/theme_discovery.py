@@ -189,4 +189,4 @@ class ThemeDiscovery:
         """Label a discovered theme by its most distinctive words, unless staff renamed it."""
         model = self.models[slug]
         if not model.label_edited:
-            model.label = distinctive_label(model.texts(), self.df, self.docs) or slug
+            model.label = distinctive_label(model.texts(), self.df, self.docs)

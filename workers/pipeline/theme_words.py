@@ -74,12 +74,13 @@ def distinctive_label(
 
     ``texts`` are normalised match texts (see :mod:`workers.pipeline.normalise`).
 
-    Terms are scored by (number of texts containing them) x idf against ``df``/``docs``; a
-    two-word phrase found in at least two texts can stand in for its words.
+    Terms are scored by (number of texts containing them) x idf against ``df``/``docs``; only
+    terms found in at least two texts count, and a two-word phrase can stand in for its words.
+    Returns "" when the texts share no content word.
     """
     doc_terms = [content_terms(t) for t in texts if t]
-    if not doc_terms:
-        return ""
+    if len(doc_terms) < 2:
+        return ""  # one question's words are not a theme's name (and may be anything it said)
     tf: Counter[str] = Counter()
     for terms in doc_terms:
         tf.update(set(terms))
@@ -93,7 +94,7 @@ def distinctive_label(
         (
             (tf[t] * idf(t) * (1.15 if " " in t else 1.0), t)
             for t in tf
-            if " " not in t or tf[t] >= 2
+            if tf[t] >= 2  # shared by at least two questions
         ),
         reverse=True,
     )

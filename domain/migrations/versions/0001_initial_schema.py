@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-01 22:19:54.701626
+Create Date: 2026-12-01 23:06:47.736944
 """
 
 from __future__ import annotations
@@ -112,6 +112,7 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("session_version", sa.Integer(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_staff_user")),
         sa.UniqueConstraint("email", name=op.f("uq_staff_user_email")),
@@ -159,6 +160,7 @@ def upgrade() -> None:
                 "planned",
                 "asked",
                 "skipped",
+                "answered_within",
                 name="agendastatus",
                 native_enum=False,
                 create_constraint=True,
@@ -200,6 +202,46 @@ def upgrade() -> None:
     with op.batch_alter_table("audit_event", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_audit_event_at"), ["at"], unique=False)
 
+    op.create_table(
+        "collector_settings",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("meeting_id", sa.Integer(), nullable=False),
+        sa.Column("enabled", sa.Boolean(), nullable=False),
+        sa.Column("x_account", sa.String(length=80), nullable=False),
+        sa.Column("facebook_live_video_id", sa.String(length=80), nullable=False),
+        sa.Column("facebook_post_ids", sa.Text(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["meeting_id"],
+            ["meeting.id"],
+            name=op.f("fk_collector_settings_meeting_id_meeting"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_collector_settings")),
+        sa.UniqueConstraint("meeting_id", name=op.f("uq_collector_settings_meeting_id")),
+    )
+    op.create_table(
+        "collector_state",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("meeting_id", sa.Integer(), nullable=False),
+        sa.Column("source", sa.String(length=20), nullable=False),
+        sa.Column("checkpoint", sa.JSON(), nullable=False),
+        sa.Column("items_collected", sa.Integer(), nullable=False),
+        sa.Column("last_success_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("failing_since", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("last_error", sa.String(length=300), nullable=False),
+        sa.Column("rate_limited_until", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["meeting_id"],
+            ["meeting.id"],
+            name=op.f("fk_collector_state_meeting_id_meeting"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_collector_state")),
+        sa.UniqueConstraint(
+            "meeting_id", "source", name=op.f("uq_collector_state_meeting_id_source")
+        ),
+    )
     op.create_table(
         "published_agenda",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -361,6 +403,32 @@ def upgrade() -> None:
             batch_op.f("ix_agenda_item_group_agenda_item_id"), ["agenda_item_id"], unique=False
         )
 
+    op.create_table(
+        "on_air",
+        sa.Column("meeting_id", sa.Integer(), nullable=False),
+        sa.Column("current_item_id", sa.Integer(), nullable=True),
+        sa.Column("started_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("overlay_secret", sa.String(length=64), nullable=True),
+        sa.Column("overlay_visible", sa.Boolean(), nullable=False),
+        sa.Column("overlay_question", sa.Text(), nullable=False),
+        sa.Column("overlay_attribution", sa.Text(), nullable=False),
+        sa.Column("overlay_version", sa.Integer(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["current_item_id"],
+            ["agenda_item.id"],
+            name=op.f("fk_on_air_current_item_id_agenda_item"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["meeting_id"],
+            ["meeting.id"],
+            name=op.f("fk_on_air_meeting_id_meeting"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("meeting_id", name=op.f("pk_on_air")),
+        sa.UniqueConstraint("overlay_secret", name=op.f("uq_on_air_overlay_secret")),
+    )
     op.create_table(
         "question",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -548,11 +616,49 @@ def upgrade() -> None:
             batch_op.f("ix_answer_delivery_submission_id"), ["submission_id"], unique=False
         )
 
+    op.create_table(
+        "live_suggestion",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("meeting_id", sa.Integer(), nullable=False),
+        sa.Column("question_id", sa.Integer(), nullable=False),
+        sa.Column("suggested_by", sa.Integer(), nullable=True),
+        sa.Column("suggested_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("handled_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["meeting_id"],
+            ["meeting.id"],
+            name=op.f("fk_live_suggestion_meeting_id_meeting"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["question_id"],
+            ["question.id"],
+            name=op.f("fk_live_suggestion_question_id_question"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["suggested_by"],
+            ["staff_user.id"],
+            name=op.f("fk_live_suggestion_suggested_by_staff_user"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_live_suggestion")),
+        sa.UniqueConstraint("question_id", name=op.f("uq_live_suggestion_question_id")),
+    )
+    with op.batch_alter_table("live_suggestion", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_live_suggestion_meeting_id"), ["meeting_id"], unique=False
+        )
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("live_suggestion", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_live_suggestion_meeting_id"))
+
+    op.drop_table("live_suggestion")
     with op.batch_alter_table("answer_delivery", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_answer_delivery_submission_id"))
         batch_op.drop_index(batch_op.f("ix_answer_delivery_status"))
@@ -571,6 +677,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_question_decided_at"))
 
     op.drop_table("question")
+    op.drop_table("on_air")
     with op.batch_alter_table("agenda_item_group", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_agenda_item_group_agenda_item_id"))
 
@@ -581,6 +688,8 @@ def downgrade() -> None:
     op.drop_table("submission")
     op.drop_table("question_group")
     op.drop_table("published_agenda")
+    op.drop_table("collector_state")
+    op.drop_table("collector_settings")
     with op.batch_alter_table("audit_event", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_audit_event_at"))
 

@@ -1,0 +1,183 @@
+"""Score a blind set through exactly the worker pipeline, printing aggregate figures only.
+
+A blind set is written by someone who has seen neither the code nor our data. Score it
+once, record the figures in ``docs/benchmarks.md`` with the commit, and only then look at
+its misses (``--misses``); from then on it is development data (``bench/data/blind/``).
+
+    .venv/bin/python -m bench.score_blind live FILE        # {"id","text","channel","author","kind"}
+    .venv/bin/python -m bench.score_blind moderation FILE  # {"id","text","channel","label",...}
+
+``live`` scores the question / comment / noise decision (``kind``: precision and recall of
+each class, the confusion counts, and how many non-questions would be forwarded to grouping).
+``moderation`` scores the blocking flags against ``label`` (ok, abuse, spam, out_of_scope):
+per-flag precision and recall (a flag counts when raised, whatever else is raised) and the
+confusion of the label with the first blocking flag.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from workers.pipeline.engine import BLOCKING, Analysis, Item, Pipeline
+from workers.pipeline.moderation import ABUSE, OUT_OF_SCOPE, SPAM
+
+__all__ = ["analyse_file", "main", "score_kind", "score_moderation"]
+
+KINDS = ("question", "comment", "noise")
+LABELS = ("ok", ABUSE, SPAM, OUT_OF_SCOPE)
+
+
+def read_set(path: Path) -> list[dict[str, Any]]:
+    """The rows of a JSON Lines set (blank lines skipped)."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.strip()]
+
+
+def analyse_file(rows: Sequence[dict[str, Any]], batch_size: int = 256) -> list[Analysis]:
+    """Run the rows through one :class:`Pipeline`, in order and in worker-sized batches."""
+    items = [
+        Item(
+            id=str(r["id"]),
+            text=str(r["text"]),
+            channel=str(r.get("channel") or "event"),
+            author=str(r.get("author") or r["id"]),
+            location=r.get("location") or None,
+        )
+        for r in rows
+    ]
+    pipeline = Pipeline()
+    out: list[Analysis] = []
+    for start in range(0, len(items), batch_size):
+        out.extend(pipeline.analyse(items[start : start + batch_size]))
+    return out
+
+
+def _pr(truth: Sequence[bool], got: Sequence[bool]) -> dict[str, float]:
+    tp = sum(t and g for t, g in zip(truth, got, strict=True))
+    fp = sum(g and not t for t, g in zip(truth, got, strict=True))
+    fn = sum(t and not g for t, g in zip(truth, got, strict=True))
+    return {
+        "precision": round(tp / (tp + fp), 3) if tp + fp else 1.0,
+        "recall": round(tp / (tp + fn), 3) if tp + fn else 1.0,
+        "tp": tp,
+        "fp": fp,
+        "fn": fn,
+    }
+
+
+def score_kind(rows: Sequence[dict[str, Any]], analyses: Sequence[Analysis]) -> dict[str, Any]:
+    """Per-kind precision/recall, confusion (truth → predicted), forwarding, per channel."""
+    truth = [str(r["kind"]) for r in rows]
+    got = [a.kind.value for a in analyses]
+    confusion = Counter(zip(truth, got, strict=True))
+    channels = sorted({str(r.get("channel") or "event") for r in rows})
+    per_channel = {}
+    for ch in channels:
+        idx = [i for i, r in enumerate(rows) if str(r.get("channel") or "event") == ch]
+        per_channel[ch] = {
+            "items": len(idx),
+            "accuracy": round(sum(truth[i] == got[i] for i in idx) / len(idx), 3),
+            "question": _pr(
+                [truth[i] == "question" for i in idx], [got[i] == "question" for i in idx]
+            ),
+        }
+    forwarded = [a.forwarded for a in analyses]
+    return {
+        "items": len(rows),
+        "truth": dict(Counter(truth)),
+        "per_kind": {k: _pr([t == k for t in truth], [g == k for g in got]) for k in KINDS},
+        "accuracy": round(sum(t == g for t, g in zip(truth, got, strict=True)) / len(rows), 3),
+        "confusion_truth_to_predicted": {
+            t: {g: confusion[(t, g)] for g in KINDS} for t in KINDS
+        },
+        "chatter_forwarded": sum(
+            f and t != "question" for f, t in zip(forwarded, truth, strict=True)
+        ),
+        "questions_not_forwarded": sum(
+            not f and t == "question" for f, t in zip(forwarded, truth, strict=True)
+        ),
+        "per_channel": per_channel,
+    }  # fmt: skip
+
+
+def _first_blocking(a: Analysis) -> str:
+    for code in (ABUSE, SPAM, OUT_OF_SCOPE):
+        if code in a.flag_codes:
+            return code
+    return "ok"
+
+
+def score_moderation(
+    rows: Sequence[dict[str, Any]], analyses: Sequence[Analysis]
+) -> dict[str, Any]:
+    """Per-flag precision/recall against ``label`` and the label → first-flag confusion."""
+    truth = [str(r["label"]) for r in rows]
+    got = [_first_blocking(a) for a in analyses]
+    confusion = Counter(zip(truth, got, strict=True))
+    return {
+        "items": len(rows),
+        "truth": dict(Counter(truth)),
+        "per_flag": {
+            code: _pr([t == code for t in truth], [code in a.flag_codes for a in analyses])
+            for code in (ABUSE, SPAM, OUT_OF_SCOPE)
+        },
+        "any_blocking_flag": _pr([t != "ok" for t in truth], [a.blocked for a in analyses]),
+        "confusion_label_to_first_flag": {
+            t: {g: confusion[(t, g)] for g in LABELS} for t in LABELS
+        },
+        "blocking_codes": sorted(BLOCKING),
+    }
+
+
+def _commit() -> str:
+    try:
+        run = lambda *cmd: subprocess.run(cmd, capture_output=True, text=True, check=True)  # noqa: E731
+        out = run("git", "rev-parse", "--short", "HEAD")
+        dirty = run("git", "status", "--porcelain", "--untracked-files=no").stdout.strip()
+        return out.stdout.strip() + ("+uncommitted" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def _misses(rows: Sequence[dict[str, Any]], analyses: Sequence[Analysis], task: str) -> None:
+    for r, a in zip(rows, analyses, strict=True):
+        want = r["kind"] if task == "live" else r["label"]
+        got = a.kind.value if task == "live" else _first_blocking(a)
+        if want != got:
+            reasons = "; ".join(f"{f.code}: {f.reason}" for f in a.flags)
+            print(
+                f"[{r['id']}] {r.get('channel')} want={want} got={got} | {a.redacted} | {reasons}"
+            )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command-line entry point."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("task", choices=("live", "moderation"))
+    parser.add_argument("path", type=Path)
+    parser.add_argument(
+        "--misses",
+        action="store_true",
+        help="also list the misses (only once first-contact figures are recorded)",
+    )
+    args = parser.parse_args(argv)
+    rows = read_set(args.path)
+    analyses = analyse_file(rows)
+    scorer = score_kind if args.task == "live" else score_moderation
+    result = {"set": args.path.name, "commit": _commit(), **scorer(rows, analyses)}
+    json.dump(result, sys.stdout, indent=1)
+    print()
+    if args.misses:
+        _misses(rows, analyses, args.task)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,76 @@
+"""Comments and noise: the items the pipeline kept out of grouping, and promoting one.
+
+The worker classifies every item as a question, a comment or noise
+(``workers/pipeline/kind.py``). Comments and noise are stored like questions but never
+grouped or forwarded; staff see them in a list of their own and can promote one to a
+question with one action. A promoted question starts a group of its own (staff can then move
+or merge it like any other), and the worker matches later questions to it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
+
+from domain import events
+from domain.models import Question, QuestionGroup, QuestionKind, QuestionStatus
+from domain.models.audit import record
+from domain.runtime import Runtime
+
+__all__ = ["PromotionError", "load_chatter", "promote"]
+
+
+class PromotionError(ValueError):
+    """The item cannot be promoted (another meeting, or already a question)."""
+
+
+def load_chatter(session: Session, meeting_id: int) -> dict[QuestionKind, list[Question]]:
+    """Comments and noise of a meeting, newest first, rejected ones left out."""
+    rows = session.scalars(
+        select(Question)
+        .options(joinedload(Question.submission))
+        .where(
+            Question.meeting_id == meeting_id,
+            Question.kind != QuestionKind.QUESTION,
+            Question.status != QuestionStatus.REJECTED,
+        )
+        .order_by(Question.id.desc())
+    ).all()
+    out: dict[QuestionKind, list[Question]] = {QuestionKind.COMMENT: [], QuestionKind.NOISE: []}
+    for q in rows:
+        out[q.kind].append(q)
+    return out
+
+
+def promote(rt: Runtime, meeting_id: int, question_id: int, actor_id: int) -> int | None:
+    """Make a comment (or noise) a question; returns its new group id.
+
+    A flagged item keeps waiting for moderation (no group until a moderator accepts it),
+    and ``None`` is returned.
+    """
+    with rt.db.transaction() as session:
+        q = session.get(Question, question_id)
+        if q is None or q.meeting_id != meeting_id:
+            raise PromotionError(f"question {question_id} is not in this meeting")
+        if q.kind == QuestionKind.QUESTION:
+            raise PromotionError(f"question {question_id} is already a question")
+        before = q.kind
+        q.kind = QuestionKind.QUESTION
+        q.decided_at = datetime.now(UTC)
+        group_id: int | None = None
+        if q.status != QuestionStatus.FLAGGED:
+            group = QuestionGroup(
+                meeting_id=meeting_id, title=q.redacted_text, theme_id=q.theme_id,
+                staff_locked=True,
+            )  # fmt: skip
+            session.add(group)
+            session.flush()
+            q.group_id = group_id = group.id
+            q.group_locked = True
+        record(session, "question.promote", actor_id=actor_id, target_type="question",
+               target_id=q.id, before=before.value, to_group=group_id)  # fmt: skip
+    events.publish(rt.redis, rt.prefix, meeting_id, "questions.updated",
+                   {"question_ids": [question_id]})  # fmt: skip
+    return group_id

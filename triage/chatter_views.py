@@ -1,0 +1,50 @@
+"""Staff pages for comments and noise: the list, and one button to promote an item."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from domain.models import Meeting, QuestionKind
+from domain.web.auth import staff_required
+from domain.web.context import runtime
+from triage.chatter import PromotionError, load_chatter, promote
+
+bp = Blueprint(
+    "triage_chatter",
+    __name__,
+    template_folder="templates",
+    url_prefix="/triage/meetings/<int:meeting_id>",
+)
+
+
+@bp.errorhandler(PromotionError)
+def _bad_promotion(exc: PromotionError) -> tuple[str, int]:
+    return str(exc), 400
+
+
+@bp.get("/comments")
+@staff_required
+def comments(meeting_id: int) -> str:
+    """Comments and noise the pipeline kept out of grouping."""
+    session = runtime().db.session()
+    mtg = session.get(Meeting, meeting_id)
+    if mtg is None:
+        abort(404)
+    chatter = load_chatter(session, meeting_id)
+    return render_template(
+        "triage/comments.html",
+        meeting=mtg,
+        comments=chatter[QuestionKind.COMMENT],
+        noise=chatter[QuestionKind.NOISE],
+    )
+
+
+@bp.post("/questions/<int:question_id>/promote")
+@staff_required
+def promote_view(meeting_id: int, question_id: int) -> Response:
+    """Promote a comment to a question (one action)."""
+    promote(runtime(), meeting_id, question_id, current_user.id)
+    flash("Promoted to a question: it is on the board in a group of its own.")
+    return redirect(url_for("triage_chatter.comments", meeting_id=meeting_id))

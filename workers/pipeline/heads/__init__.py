@@ -1,0 +1,1 @@
+"""Learned heads (logistic regression weights) read by workers.pipeline.linear_head."""

@@ -1,0 +1,86 @@
+"""Small learned heads over the pipeline's sentence vectors: logistic regression weights.
+
+A head is a JSON file in ``workers/pipeline/heads/`` written by ``scripts/train_heads.py``
+(scikit-learn, at build time only) from committed training data. At run time it is one
+matrix product in numpy, so a head costs microseconds per question and needs no model
+library. The file records the sha256 of the training data it was fitted on, and its own
+digest is checked against ``heads/sha256sums.txt`` when it is loaded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["HEADS_DIR", "HeadIntegrityError", "LinearHead", "load_head"]
+
+HEADS_DIR = Path(__file__).parent / "heads"
+
+
+class HeadIntegrityError(RuntimeError):
+    """A head file does not match the digest recorded beside it."""
+
+
+@dataclass(frozen=True)
+class LinearHead:
+    """Logistic regression: ``softmax`` over classes, or one ``sigmoid`` per class."""
+
+    classes: tuple[str, ...]
+    coef: np.ndarray  # (classes, features)
+    intercept: np.ndarray  # (classes,)
+    link: str  # "softmax" or "sigmoid"
+
+    def scores(self, features: np.ndarray) -> np.ndarray:
+        """Probabilities, one row per input row and one column per class."""
+        logits = np.asarray(features, dtype=np.float32) @ self.coef.T + self.intercept
+        if self.link == "sigmoid":
+            return 1.0 / (1.0 + np.exp(-logits))
+        logits -= logits.max(axis=1, keepdims=True)
+        e = np.exp(logits)
+        return e / e.sum(axis=1, keepdims=True)
+
+    def to_json(self, **meta: object) -> str:
+        """The file format read by :func:`load_head` (``meta`` is kept for people)."""
+        return json.dumps(
+            {
+                "classes": list(self.classes),
+                "link": self.link,
+                "intercept": [round(float(x), 6) for x in self.intercept],
+                "coef": [[round(float(x), 6) for x in row] for row in self.coef],
+                **meta,
+            },
+            indent=0,
+        )
+
+
+def _expected_digests(directory: Path) -> dict[str, str]:
+    sums = directory / "sha256sums.txt"
+    out = {}
+    for line in sums.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            digest, name = line.split()
+            out[name] = digest
+    return out
+
+
+@cache
+def load_head(name: str, directory: Path = HEADS_DIR) -> LinearHead:
+    """Read ``<directory>/<name>.json``, checking its sha256 against ``sha256sums.txt`` there."""
+    path = directory / f"{name}.json"
+    raw = path.read_bytes()
+    expected = _expected_digests(directory).get(path.name)
+    actual = hashlib.sha256(raw).hexdigest()
+    if expected != actual:
+        raise HeadIntegrityError(f"{path.name}: sha256 {actual} is not the recorded {expected}")
+    data = json.loads(raw)
+    return LinearHead(
+        classes=tuple(data["classes"]),
+        coef=np.asarray(data["coef"], dtype=np.float32),
+        intercept=np.asarray(data["intercept"], dtype=np.float32),
+        link=data["link"],
+    )
