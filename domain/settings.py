@@ -73,6 +73,8 @@ class Settings:
     # never the database; they are kept out of repr so no log line can carry them.
     x_bearer_token: str = field(default="", repr=False)
     facebook_access_token: str = field(default="", repr=False)
+    # OAuth 2.0 user access token of the PCC's X account (tweet.write): replies to askers.
+    x_reply_token: str = field(default="", repr=False)
     # A file of KEY=value lines (X_BEARER_TOKEN, FACEBOOK_ACCESS_TOKEN), e.g. a Docker secret.
     social_secrets_file: str = ""
     # API base URLs: empty means the real platforms; rehearsal points them at its fakes.

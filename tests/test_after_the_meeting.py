@@ -24,8 +24,9 @@ from markupsafe import escape
 from sqlalchemy import select
 
 from domain.db import Base
-from domain.models import AnswerDelivery, DeliveryStatus, Meeting
+from domain.models import AnswerDelivery, DeliveryStatus, Meeting, Submission
 from domain.runtime import Runtime
+from openfloor.rehearsal.servers import FakePlatforms
 from tests.support.meeting_run import (
     APPROVER,
     BURGLARY_EMAILS,
@@ -58,8 +59,15 @@ def smtp() -> Iterator[SmtpServer]:
 
 
 @pytest.fixture
-def settings(settings: dict[str, Any], smtp: SmtpServer) -> dict[str, Any]:
-    return {**settings, **smtp.settings(), "retention_days": 1}
+def fakes() -> Iterator[FakePlatforms]:
+    with FakePlatforms() as platforms:
+        yield platforms
+
+
+@pytest.fixture
+def settings(settings: dict[str, Any], smtp: SmtpServer, fakes: FakePlatforms) -> dict[str, Any]:
+    return {**settings, **smtp.settings(), **fakes.settings(), "x_reply_token": "pcc-user",
+            "retention_days": 1}  # fmt: skip
 
 
 def figures(rt: Runtime, meeting_id: int) -> ReportFigures:
@@ -82,9 +90,16 @@ def docx_text(data: bytes) -> list[str]:
 
 
 def test_a_meeting_run_to_the_end(
-    app: Flask, rt: Runtime, smtp: SmtpServer, settings: dict[str, Any], tmp_path: Path
-) -> None:
+    app: Flask, rt: Runtime, smtp: SmtpServer, fakes: FakePlatforms, settings: dict[str, Any],
+    tmp_path: Path,
+) -> None:  # fmt: skip
     run: MeetingRun = seed_meeting_run(rt)
+    # Phil asked on X during the broadcast: his post is on the (fake) platform
+    phil = fakes.platform.post("Is rural speeding a priority? #PCCLive", author_handle="phil_j")
+    with rt.db.transaction() as session:
+        sub = session.scalar(select(Submission).where(Submission.author_handle == "@phil_j"))
+        assert sub is not None
+        sub.external_id = phil.id
     base = f"/triage/meetings/{run.meeting_id}"
 
     before = figures(rt, run.meeting_id)
@@ -127,11 +142,14 @@ def test_a_meeting_run_to_the_end(
         stop(worker)
     everyone = ROADS_EMAILS | BURGLARY_EMAILS
     assert {a: smtp.mailbox.count(a) for a in everyone} == dict.fromkeys(everyone, 1)
-    assert len(smtp.mailbox.received) == 3 and len(statuses(rt)) == 3
+    assert len(smtp.mailbox.received) == 3 and len(statuses(rt)) == 4
+    [reply] = [i for i in fakes.platform.items if i.parent_id == phil.id]  # once, on X
+    assert f"/meetings/{run.slug}/answers" in reply.text
 
     after_answers = figures(rt, run.meeting_id)
     assert (after_answers.answered_afterwards, after_answers.outstanding) == (3, 0)
-    assert (after_answers.emails_sent, after_answers.emails_not_delivered) == (3, 0)
+    assert (after_answers.emails_sent, after_answers.replies_sent) == (3, 1)
+    assert after_answers.not_delivered == 0
     assert len(after_answers.days_to_answer) == 3
     assert all(2.9 < d < 3.0 for d in after_answers.days_to_answer)  # closed ~3 days ago
 

@@ -35,11 +35,12 @@ from domain.models.submission import Submission
 from domain.queue import enqueue_send_answer
 from domain.runtime import Runtime, current
 from domain.settings import Settings
-from workers import mail
+from workers import mail, social_reply
 
 log = logging.getLogger(__name__)
 
 RETRYABLE = (DeliveryStatus.PENDING, DeliveryStatus.FAILED)
+EMAIL = "email"
 
 
 class Outcome(StrEnum):
@@ -101,9 +102,45 @@ def deliver(rt: Runtime, delivery_id: int) -> Outcome:
         if not delivery.address:
             _finish(session, delivery_id, token, DeliveryStatus.CANCELLED, "address erased")
             return Outcome.CANCELLED
-        message = _message(session, delivery, rt.settings)
-        address = delivery.address
+        address, channel = delivery.address, delivery.channel
+        if channel != EMAIL:
+            meeting = session.get(Meeting, delivery.answer.meeting_id)
+            assert meeting is not None
+            url = answers_url(rt.settings, meeting.slug)
+        else:
+            message = _message(session, delivery, rt.settings)
+    if channel != EMAIL:
+        return _reply(rt, delivery_id, token, now, channel, address, url)
     return _converse(rt, delivery_id, token, now, address, message)
+
+
+def _reply(
+    rt: Runtime,
+    delivery_id: int,
+    token: str,
+    claimed_at: datetime,
+    channel: str,
+    post_id: str,
+    url: str,
+) -> Outcome:
+    """A reply on X or Facebook, with the same claim and hand-over as an email."""
+    if not _mark_handing_over(rt, delivery_id, token, claimed_at):
+        return Outcome.SKIPPED
+    send = social_reply.reply_on_x if channel == "twitter" else social_reply.reply_on_facebook
+    try:
+        reply_id = send(rt.settings, post_id, social_reply.reply_text(url))
+    except social_reply.ReplyRefused as exc:
+        status = DeliveryStatus.BOUNCED if exc.permanent else DeliveryStatus.FAILED
+        _record(rt, delivery_id, token, status, str(exc)[:500])
+        return Outcome.BOUNCED if exc.permanent else Outcome.FAILED
+    except social_reply.ReplyNotSent as exc:
+        _record(rt, delivery_id, token, DeliveryStatus.FAILED, str(exc)[:500])
+        return Outcome.FAILED
+    except social_reply.ReplyUnknown as exc:
+        _record(rt, delivery_id, token, DeliveryStatus.UNCONFIRMED, str(exc)[:500])
+        return Outcome.UNCONFIRMED
+    _record(rt, delivery_id, token, DeliveryStatus.SENT, f"posted reply {reply_id}")
+    return Outcome.SENT
 
 
 def _converse(
@@ -184,6 +221,11 @@ def _scrub(note: str, address: str) -> str:
     return re.sub(re.escape(address), "[recipient]", note, flags=re.IGNORECASE)[:500]
 
 
+def answers_url(settings: Settings, slug: str) -> str:
+    """The public answers page of a meeting."""
+    return f"{settings.public_url.rstrip('/')}/meetings/{slug}/answers"
+
+
 def message_id_for(delivery: AnswerDelivery, settings: Settings) -> str:
     """A stable Message-ID per delivery, to find it in the mail server's log."""
     domain = settings.mail_from.rpartition("@")[2] or "openfloor.invalid"
@@ -200,7 +242,7 @@ def _message(session: Session, delivery: AnswerDelivery, settings: Settings) -> 
         submission = session.get(Submission, delivery.submission_id)
         name = submission.author_name if submission is not None else None
     greeting = f"Dear {name.split()[0]}," if name else "Hello,"
-    url = f"{settings.public_url.rstrip('/')}/meetings/{meeting.slug}/answers"
+    url = answers_url(settings, meeting.slug)
     body = "\n\n".join(
         [
             greeting,

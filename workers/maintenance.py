@@ -85,7 +85,26 @@ def erase_expired() -> int:
 
 
 def awaiting_answer(session: Session, meetings: Select[Any]) -> set[int]:
-    """Submissions with an email whose group's written answer has not reached that address."""
+    """Submissions still owed their written answer: an email not yet delivered to that address
+    (or no answer approved yet), or a reply on X or Facebook not yet posted."""
+    owed = {
+        sid
+        for sid in session.scalars(
+            select(AnswerDelivery.submission_id)
+            .join(Submission, Submission.id == AnswerDelivery.submission_id)
+            .where(
+                Submission.meeting_id.in_(meetings),
+                Submission.erased_at.is_(None),
+                AnswerDelivery.channel != "email",
+                AnswerDelivery.status.not_in(FINAL_DELIVERY),
+            )
+        )
+        if sid is not None
+    }
+    return owed | _awaiting_email(session, meetings)
+
+
+def _awaiting_email(session: Session, meetings: Select[Any]) -> set[int]:
     rows = session.execute(
         select(Submission.id, Submission.contact_email, Question.group_id)
         .join(Question, Question.submission_id == Submission.id)
@@ -115,7 +134,7 @@ def awaiting_answer(session: Session, meetings: Select[Any]) -> set[int]:
             )
         )
     }
-    held = set()
+    held: set[int] = set()
     for row in rows:
         answer = answers.get(row.group_id)
         key = recipient_key(row.contact_email or "")

@@ -61,8 +61,8 @@ def _contact(q: Question) -> str:
     s = q.submission
     if s.contact_email:
         return "email"
-    if s.author_handle:
-        return f"{s.channel.value} reply (not available yet)"
+    if s.channel.value in ("twitter", "facebook"):
+        return "reply on X" if s.channel.value == "twitter" else "reply on Facebook"
     return "none: the public answers page only"
 
 

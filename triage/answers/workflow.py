@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from domain.erasure import ERASED_PREFIX, SOCIAL_CHANNELS
 from domain.models import (
     AnswerDelivery,
     Coverage,
@@ -20,6 +21,7 @@ from domain.models.audit import record
 from triage.agenda.read import visible
 
 ANSWER_LIMIT = 10_000
+SOCIAL = SOCIAL_CHANNELS
 RESENDABLE = (DeliveryStatus.FAILED, DeliveryStatus.BOUNCED, DeliveryStatus.UNCONFIRMED)
 
 
@@ -75,17 +77,25 @@ def approve(session: Session, answer: WrittenAnswer, actor_id: int) -> list[Answ
     for question in visible(group.questions):
         question.written_answer = answer.body
         question.status = QuestionStatus.ANSWERED_WRITTEN
-        email = question.submission.contact_email
-        if not email or question.submission.erased_at is not None:
+        sub = question.submission
+        if sub.erased_at is not None:
             continue
-        key = recipient_key(email)
+        if sub.contact_email:
+            channel, address, key = "email", sub.contact_email.strip(), sub.contact_email
+        elif sub.channel in SOCIAL and not sub.external_id.startswith(ERASED_PREFIX):
+            # a reply to their post; the same person (handle) is answered once
+            channel, address = sub.channel.value, sub.external_id
+            key = f"{channel}:{sub.author_handle or sub.external_id}"
+        else:
+            continue
+        key = recipient_key(key)
         if key not in created:
             created[key] = AnswerDelivery(
                 answer_id=answer.id,
                 submission_id=question.submission_id,
-                channel="email",
+                channel=channel,
                 recipient_key=key,
-                address=email.strip(),
+                address=address,
             )
             session.add(created[key])
     session.flush()

@@ -55,7 +55,8 @@ class ReportFigures:
     answered_afterwards: int
     outstanding: int
     emails_sent: int
-    emails_not_delivered: int
+    replies_sent: int  # replies posted on X or Facebook
+    not_delivered: int
     days_to_answer: list[float]
     broadcast_minutes: int
     # every counted question (advance and live) by the channel it came from
@@ -176,8 +177,13 @@ def compute(session: Session, meeting: Meeting) -> ReportFigures:
         not_covered=coverage[Coverage.NOT_COVERED],
         answered_afterwards=len(approved),
         outstanding=coverage[Coverage.NOT_COVERED] - len(approved),
-        emails_sent=sum(d.status == DeliveryStatus.SENT for d in deliveries),
-        emails_not_delivered=sum(d.status != DeliveryStatus.SENT for d in deliveries),
+        emails_sent=sum(
+            d.status == DeliveryStatus.SENT and d.channel == "email" for d in deliveries
+        ),
+        replies_sent=sum(
+            d.status == DeliveryStatus.SENT and d.channel != "email" for d in deliveries
+        ),
+        not_delivered=sum(d.status != DeliveryStatus.SENT for d in deliveries),
         days_to_answer=sorted(
             round((_aware(a.approved_at) - end).total_seconds() / 86400, 2)
             for a in approved

@@ -34,8 +34,9 @@ def summary_paragraphs(meeting: Meeting, f: ReportFigures) -> list[str]:
         + ".",
         f"Everyone whose question was not covered was promised a written answer: "
         f"{f.answered_afterwards} of {f.not_covered} answered afterwards, {f.outstanding} "
-        f"outstanding; {_n(f.emails_sent, 'email', 'emails')} delivered"
-        + (f", {f.emails_not_delivered} not (yet) delivered" if f.emails_not_delivered else "")
+        f"outstanding; {_n(f.emails_sent, 'email', 'emails')} and "
+        f"{_n(f.replies_sent, 'reply on social media', 'replies on social media')} delivered"
+        + (f", {f.not_delivered} not (yet) delivered" if f.not_delivered else "")
         + ".",
     ]
     if f.median_days_to_answer is not None:
