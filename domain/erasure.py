@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.orm import Session
 
-from domain.models import Channel, OutboxMessage, Question, Submission
+from domain.models import AnswerDelivery, Channel, OutboxMessage, Question, Submission
 
 # Social posts are identified by the platform's id, which leads straight to the person.
 SOCIAL_CHANNELS = (Channel.TWITTER, Channel.FACEBOOK)
@@ -71,6 +71,12 @@ def erase_submissions(session: Session, where: ColumnElement[bool]) -> list[int]
         submission = session.get(Submission, question.submission_id)
         if submission is not None:
             submission.raw_text = question.redacted_text
+    # A written answer's delivery record keeps its status for the report, not the address.
+    for delivery in session.scalars(
+        select(AnswerDelivery).where(AnswerDelivery.submission_id.in_(ids))
+    ):
+        delivery.address = None
+        delivery.recipient_key = f"{ERASED_PREFIX}{delivery.id}"
     # The outbox copy of a stored submission duplicates its personal data.
     keys = [(row.channel.value, row.external_id) for row in rows]
     for start in range(0, len(keys), 200):

@@ -7,6 +7,7 @@ serializer is used so a message is plain data, never a pickle.
 from __future__ import annotations
 
 import hashlib
+import uuid
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields
 from typing import Any
@@ -21,6 +22,10 @@ from domain.models.enums import Channel, Phase
 INGEST_QUEUE = "ingest"
 PIPELINE_QUEUE = "pipeline"
 MAINTENANCE_QUEUE = "maintenance"
+ANSWERS_QUEUE = "answers"
+SEND_ANSWER_JOB = "workers.answers.send_answer"
+#: A temporary SMTP failure is tried again after these delays (seconds), then left for staff.
+SEND_RETRY_INTERVALS = [15, 60, 300, 900]
 #: Social collectors (long-lived while a meeting is live): workers of their own.
 COLLECT_QUEUE = "collect"
 INGEST_JOB = "workers.jobs.ingest_submission"
@@ -140,3 +145,20 @@ def _enqueue(redis: Redis, prefix: str, func: str, payload: Any, job_id: str, ab
         description=about,  # no personal data in job metadata
     )
     return True
+
+
+def enqueue_send_answer(redis: Redis, prefix: str, answer_id: int) -> str:
+    """Queue the sending of one approved answer; returns the job id.
+
+    Enqueuing twice is harmless: every person's delivery is claimed before it is sent.
+    """
+    job = queue(redis, prefix, ANSWERS_QUEUE).enqueue(
+        SEND_ANSWER_JOB,
+        answer_id,
+        job_id=f"{prefix}-send-answer-{answer_id}-{uuid.uuid4().hex[:12]}",
+        retry=Retry(max=len(SEND_RETRY_INTERVALS), interval=SEND_RETRY_INTERVALS),
+        result_ttl=3600,
+        failure_ttl=7 * 24 * 3600,
+        description=f"send written answer {answer_id}",
+    )
+    return str(job.id)

@@ -54,10 +54,27 @@ class Settings:
     # Reverse proxies in front of the app whose X-Forwarded-* headers are trusted (0 = none).
     proxy_hops: int = 0
     log_level: str = "INFO"
+    # Outgoing mail for written answers. Empty host: answers cannot be emailed (the page says so).
+    smtp_host: str = ""
+    smtp_port: int = 587
+    # "starttls" (port 587), "ssl" (implicit TLS, port 465) or "none" (a local relay only).
+    smtp_tls: str = "starttls"
+    # A CA bundle (PEM) to trust for the mail server's certificate; empty: the system's.
+    smtp_ca_file: str = ""
+    smtp_user: str = ""
+    smtp_password: str = ""
+    mail_from: str = "opcc@example.org"
+    # Seconds for each SMTP network operation.
+    smtp_timeout: float = 30.0
+    # Seconds a sender may hold a claimed delivery before it may be sent by someone else.
+    # Longer than a whole SMTP conversation; the sender checks it before handing a message over.
+    send_lease_seconds: float = 300.0
     # Social collectors. Credentials come from here (the environment) or the secrets file,
     # never the database; they are kept out of repr so no log line can carry them.
     x_bearer_token: str = field(default="", repr=False)
     facebook_access_token: str = field(default="", repr=False)
+    # OAuth 2.0 user access token of the PCC's X account (tweet.write): replies to askers.
+    x_reply_token: str = field(default="", repr=False)
     # A file of KEY=value lines (X_BEARER_TOKEN, FACEBOOK_ACCESS_TOKEN), e.g. a Docker secret.
     social_secrets_file: str = ""
     # API base URLs: empty means the real platforms; rehearsal points them at its fakes.

@@ -144,6 +144,14 @@ def _register_blueprints(app: Flask) -> None:
         app.register_blueprint(bp)
     app.register_blueprint(suggestions_bp)
 
+    from triage.answers.public import bp as answers_public_bp
+    from triage.answers.views import bp as answers_bp
+    from triage.notes.views import bp as notes_bp
+    from triage.report.views import bp as report_bp
+
+    for bp in (answers_bp, answers_public_bp, notes_bp, report_bp):
+        app.register_blueprint(bp)
+
     from intake.api import bp as api_bp
     from intake.event_entry import bp as intake_staff_bp
 

@@ -257,6 +257,46 @@ def _supervise(commands: list[list[str]], env: dict[str, str]) -> None:
                 child.kill()
 
 
+@main.command()
+@click.option("--meeting", "slug", required=True, help="The meeting's slug.")
+@click.option("--output", type=click.Path(dir_okay=False, writable=True), required=True)
+@click.option("--chair", default="", help="Who chaired the meeting.")
+@click.option("--minute-taker", default="", help="Who took the notes, e.g. 'Name, Policy Officer'.")
+@click.option("--present", multiple=True, help="'Name, capacity' (repeat for each person).")
+@click.option("--apologies", multiple=True, help="A person who sent apologies (repeatable).")
+@click.option("--next-meeting", default="", help="Type, date, time and venue of the next one.")
+def notes(
+    slug: str,
+    output: str,
+    chair: str,
+    minute_taker: str,
+    present: tuple[str, ...],
+    apologies: tuple[str, ...],
+    next_meeting: str,
+) -> None:
+    """Write the meeting notes draft (DOCX) in the OPCC's format, built from the agenda."""
+    from domain.models import Meeting
+    from triage.notes.build import NotesHeader, build_notes
+    from triage.notes.docx_export import notes_docx
+    from triage.notes.views import parse_people
+
+    rt = _runtime()
+    with rt.db.transaction() as session:
+        meeting = session.scalar(select(Meeting).where(Meeting.slug == slug))
+        if meeting is None:
+            raise click.ClickException(f"no meeting with the slug {slug!r}")
+        header = NotesHeader(
+            chair=chair,
+            minute_taker=minute_taker,
+            present=parse_people("\n".join(present)),
+            apologies=list(apologies),
+            next_meeting=next_meeting,
+        )
+        document = notes_docx(build_notes(session, meeting, header))
+    Path(output).write_bytes(document)
+    click.echo(f"meeting notes written to {output}")
+
+
 def _register_channel_commands() -> None:
     from intake.commands import COMMANDS
 

@@ -11,11 +11,18 @@ from redis.exceptions import RedisError
 from rq import SimpleWorker, Worker
 from rq.serializers import JSONSerializer
 
-from domain.queue import COLLECT_QUEUE, INGEST_QUEUE, MAINTENANCE_QUEUE, PIPELINE_QUEUE, queue
+from domain.queue import (
+    ANSWERS_QUEUE,
+    COLLECT_QUEUE,
+    INGEST_QUEUE,
+    MAINTENANCE_QUEUE,
+    PIPELINE_QUEUE,
+    queue,
+)
 from domain.runtime import Runtime
 
 log = logging.getLogger(__name__)
-ALL_QUEUES = [INGEST_QUEUE, PIPELINE_QUEUE, MAINTENANCE_QUEUE]
+ALL_QUEUES = [INGEST_QUEUE, PIPELINE_QUEUE, ANSWERS_QUEUE, MAINTENANCE_QUEUE]
 
 
 def run_worker(rt: Runtime, *, burst: bool = False, queues: list[str] | None = None) -> bool:

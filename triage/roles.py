@@ -133,6 +133,18 @@ ACCESS: dict[str, dict[str, Who]] = {
     "overlay.page": {"GET": PUBLIC},  # the secret in the URL is the check (404 otherwise)
     "overlay.state": {"GET": PUBLIC},
     "overlay.stream": {"GET": PUBLIC},
+    # after the meeting: written answers (a second officer approves), the report, the notes
+    "triage_answers.queue": {"GET": READ},
+    "triage_answers.write": {"POST": EDIT},
+    "triage_answers.approve_answer": {"POST": EDIT},
+    "triage_answers.resend_delivery": {"POST": EDIT},
+    "triage_answers.confirm_delivery": {"POST": EDIT},
+    "answers_public.answers": {"GET": PUBLIC},
+    "triage_report.report": {"GET": READ},
+    "triage_report.chart_png": {"GET": READ},
+    "triage_report.report_document": {"GET": READ},
+    "triage_notes.notes_form": {"GET": READ},
+    "triage_notes.notes_document": {"POST": READ},  # builds a download; changes nothing
     # admin: meetings, users, audit log
     "triage_meetings.new_meeting": {"GET": ADMIN, "POST": ADMIN},
     "triage_meetings.set_status": {"POST": ADMIN},

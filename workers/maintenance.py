@@ -2,14 +2,33 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete, exists, select
+from sqlalchemy import Select, and_, delete, exists, select
+from sqlalchemy.orm import Session
 
 from domain.erasure import erase_submissions
-from domain.models import Meeting, MeetingStatus, OutboxMessage, Submission, SubmissionStatus
+from domain.models import (
+    FINAL_DELIVERY,
+    AnswerDelivery,
+    Coverage,
+    Meeting,
+    MeetingStatus,
+    OutboxMessage,
+    Question,
+    QuestionGroup,
+    QuestionStatus,
+    Submission,
+    SubmissionStatus,
+    WrittenAnswer,
+)
+from domain.models.answer import recipient_key
 from domain.runtime import current
 from workers.jobs import schedule_processing
+
+log = logging.getLogger(__name__)
 
 
 def requeue_stalled() -> int:
@@ -47,7 +66,8 @@ def erase_expired() -> int:
     """Erase personal data of meetings closed longer than the retention period.
 
     Names, towns, emails, social handles, links and platform ids go; the questions stay
-    (redacted), so the meeting report's figures do not change.
+    (redacted), so the meeting report's figures do not change. A person still owed a written
+    answer by email keeps their data until it is delivered (or refused by their mail server).
     """
     rt = current()
     cutoff = datetime.now(UTC) - timedelta(days=rt.settings.retention_days)
@@ -55,4 +75,69 @@ def erase_expired() -> int:
         closed = select(Meeting.id).where(
             Meeting.status == MeetingStatus.CLOSED, Meeting.closed_at < cutoff
         )
-        return len(erase_submissions(session, Submission.meeting_id.in_(closed)))
+        held = awaiting_answer(session, closed)
+        if held:
+            log.info(
+                "retention: %d submission(s) kept until their written answer is sent", len(held)
+            )
+        where = and_(Submission.meeting_id.in_(closed), Submission.id.not_in(held))
+        return len(erase_submissions(session, where))
+
+
+def awaiting_answer(session: Session, meetings: Select[Any]) -> set[int]:
+    """Submissions still owed their written answer: an email not yet delivered to that address
+    (or no answer approved yet), or a reply on X or Facebook not yet posted."""
+    owed = {
+        sid
+        for sid in session.scalars(
+            select(AnswerDelivery.submission_id)
+            .join(Submission, Submission.id == AnswerDelivery.submission_id)
+            .where(
+                Submission.meeting_id.in_(meetings),
+                Submission.erased_at.is_(None),
+                AnswerDelivery.channel != "email",
+                AnswerDelivery.status.not_in(FINAL_DELIVERY),
+            )
+        )
+        if sid is not None
+    }
+    return owed | _awaiting_email(session, meetings)
+
+
+def _awaiting_email(session: Session, meetings: Select[Any]) -> set[int]:
+    rows = session.execute(
+        select(Submission.id, Submission.contact_email, Question.group_id)
+        .join(Question, Question.submission_id == Submission.id)
+        .join(QuestionGroup, QuestionGroup.id == Question.group_id)
+        .where(
+            Submission.meeting_id.in_(meetings),
+            Submission.erased_at.is_(None),
+            Submission.contact_email.is_not(None),
+            QuestionGroup.coverage == Coverage.NOT_COVERED,
+            Question.status.not_in((QuestionStatus.FLAGGED, QuestionStatus.REJECTED)),
+        )
+    ).all()
+    if not rows:
+        return set()
+    answers = {
+        a.group_id: a
+        for a in session.scalars(
+            select(WrittenAnswer).where(WrittenAnswer.group_id.in_({r.group_id for r in rows}))
+        )
+    }
+    done = {
+        (d.answer_id, d.recipient_key)
+        for d in session.scalars(
+            select(AnswerDelivery).where(
+                AnswerDelivery.answer_id.in_([a.id for a in answers.values()]),
+                AnswerDelivery.status.in_(FINAL_DELIVERY),
+            )
+        )
+    }
+    held: set[int] = set()
+    for row in rows:
+        answer = answers.get(row.group_id)
+        key = recipient_key(row.contact_email or "")
+        if answer is None or answer.approved_at is None or (answer.id, key) not in done:
+            held.add(row.id)
+    return held

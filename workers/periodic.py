@@ -19,6 +19,7 @@ PERIODIC_JOBS: tuple[Periodic, ...] = (
     Periodic("requeue-stalled", "workers.maintenance.requeue_stalled", 30),
     Periodic("purge-outbox", "workers.maintenance.purge_outbox", 3600),
     Periodic("erase-expired-personal-data", "workers.maintenance.erase_expired", 3600),
+    Periodic("recover-answer-sends", "workers.answers.recover_sends", 60),
 )
 
 

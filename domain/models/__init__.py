@@ -7,6 +7,8 @@ from domain.models.agenda import (
     AgendaSection,
     PublishedAgenda,
 )
+from domain.models.answer import FINAL as FINAL_DELIVERY
+from domain.models.answer import AnswerDelivery, DeliveryStatus, WrittenAnswer
 from domain.models.api_token import ApiToken
 from domain.models.audit import AuditEvent
 from domain.models.collector import CollectorSettings, CollectorState
@@ -31,17 +33,20 @@ from domain.models.theme import Theme
 from domain.models.user import StaffUser
 
 __all__ = [
+    "FINAL_DELIVERY",
     "SECTION_TITLES",
     "AgendaItem",
     "AgendaItemGroup",
     "AgendaSection",
     "AgendaStatus",
+    "AnswerDelivery",
     "ApiToken",
     "AuditEvent",
     "Channel",
     "CollectorSettings",
     "CollectorState",
     "Coverage",
+    "DeliveryStatus",
     "LiveSuggestion",
     "Meeting",
     "MeetingKind",
@@ -59,4 +64,5 @@ __all__ = [
     "Submission",
     "SubmissionStatus",
     "Theme",
+    "WrittenAnswer",
 ]

@@ -81,6 +81,21 @@ def graph_app(platform: Platform) -> Flask:
                 )
         return jsonify(body)
 
+    @app.post(f"/{VERSION}/<comment_id>/comments")
+    def reply(comment_id: str) -> Response | tuple[Response, int]:
+        """The Page replies to a comment (form fields ``message`` and ``access_token``)."""
+        if not request.form.get("access_token"):
+            return refuse(400)
+        fault = platform.take_fault("graph")
+        if fault is not None:
+            return refuse(fault[0])
+        parent = next((i for i in platform.items if i.id == comment_id and i.object_id), None)
+        if parent is None or parent.deleted:
+            return refuse(400)
+        item = platform.post(request.form.get("message", ""), object_id=parent.object_id,
+                             author_name="West Mercia PCC", parent_id=comment_id)  # fmt: skip
+        return jsonify({"id": item.id})
+
     @app.get("/<video_id>/live_comments")
     def live_comments(video_id: str) -> Response | tuple[Response, int]:
         if not request.args.get("access_token"):

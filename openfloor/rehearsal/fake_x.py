@@ -12,6 +12,8 @@ from openfloor.rehearsal.platform import Item, Platform
 #: Requests per window, as X's rate-limit headers advertise them.
 WINDOW_SECONDS = 60
 WINDOW_LIMIT = 180
+PCC_NAME = "West Mercia PCC"
+PCC_HANDLE = "WestMerciaPCC"
 
 
 def _created(item: Item) -> str:
@@ -75,6 +77,24 @@ def x_app(platform: Platform) -> Flask:
             }
         remaining = WINDOW_LIMIT - int(window["used"])
         return jsonify(body), 200, limits(remaining, reset)
+
+    @app.post("/2/tweets")
+    def create() -> tuple[Response, int]:
+        """A post by the account (a reply when ``reply.in_reply_to_tweet_id`` is given)."""
+        if not request.headers.get("Authorization", "").startswith("Bearer "):
+            return jsonify({"title": "Unauthorized", "status": 401}), 401
+        fault = platform.take_fault("x")
+        if fault is not None:
+            return jsonify({"title": "Service Unavailable", "status": fault[0]}), fault[0]
+        body = request.get_json(silent=True) or {}
+        parent = (body.get("reply") or {}).get("in_reply_to_tweet_id")
+        if parent and not any(i.id == parent for i in platform.visible()):
+            detail = "You attempted to reply to a Tweet that is deleted or not visible to you."
+            return jsonify({"title": "Invalid Request", "detail": detail, "status": 400}), 400
+        item = platform.post(str(body.get("text", "")), author_name=PCC_NAME,
+                             author_handle=PCC_HANDLE, parent_id=parent)  # fmt: skip
+        return jsonify({"data": {"id": item.id, "text": item.text,
+                                 "edit_history_tweet_ids": [item.id]}}), 201  # fmt: skip
 
     return app
 

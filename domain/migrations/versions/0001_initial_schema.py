@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-01 22:57:26.746239
+Create Date: 2026-12-01 23:06:47.736944
 """
 
 from __future__ import annotations
@@ -516,6 +516,107 @@ def upgrade() -> None:
         batch_op.create_index("ix_question_meeting_status", ["meeting_id", "status"], unique=False)
 
     op.create_table(
+        "written_answer",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("group_id", sa.Integer(), nullable=False),
+        sa.Column("meeting_id", sa.Integer(), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("written_by", sa.Integer(), nullable=True),
+        sa.Column("written_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("approved_by", sa.Integer(), nullable=True),
+        sa.Column("approved_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["approved_by"],
+            ["staff_user.id"],
+            name=op.f("fk_written_answer_approved_by_staff_user"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["group_id"],
+            ["question_group.id"],
+            name=op.f("fk_written_answer_group_id_question_group"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["meeting_id"],
+            ["meeting.id"],
+            name=op.f("fk_written_answer_meeting_id_meeting"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["written_by"],
+            ["staff_user.id"],
+            name=op.f("fk_written_answer_written_by_staff_user"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_written_answer")),
+        sa.UniqueConstraint("group_id", name=op.f("uq_written_answer_group_id")),
+    )
+    with op.batch_alter_table("written_answer", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_written_answer_meeting_id"), ["meeting_id"], unique=False
+        )
+
+    op.create_table(
+        "answer_delivery",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("answer_id", sa.Integer(), nullable=False),
+        sa.Column("submission_id", sa.Integer(), nullable=True),
+        sa.Column("channel", sa.String(length=20), nullable=False),
+        sa.Column("recipient_key", sa.String(length=80), nullable=False),
+        sa.Column("address", sa.String(length=254), nullable=True),
+        sa.Column(
+            "status",
+            sa.Enum(
+                "pending",
+                "claimed",
+                "handing_over",
+                "sent",
+                "failed",
+                "bounced",
+                "unconfirmed",
+                "cancelled",
+                name="deliverystatus",
+                native_enum=False,
+                create_constraint=True,
+                length=20,
+            ),
+            nullable=False,
+        ),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("claim_token", sa.String(length=40), nullable=True),
+        sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("message_id", sa.String(length=200), nullable=False),
+        sa.Column("last_error", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["answer_id"],
+            ["written_answer.id"],
+            name=op.f("fk_answer_delivery_answer_id_written_answer"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["submission_id"],
+            ["submission.id"],
+            name=op.f("fk_answer_delivery_submission_id_submission"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_answer_delivery")),
+        sa.UniqueConstraint(
+            "answer_id", "recipient_key", name=op.f("uq_answer_delivery_answer_id_recipient_key")
+        ),
+    )
+    with op.batch_alter_table("answer_delivery", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_answer_delivery_answer_id"), ["answer_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_answer_delivery_status"), ["status"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_answer_delivery_submission_id"), ["submission_id"], unique=False
+        )
+
+    op.create_table(
         "live_suggestion",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("meeting_id", sa.Integer(), nullable=False),
@@ -558,6 +659,16 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_live_suggestion_meeting_id"))
 
     op.drop_table("live_suggestion")
+    with op.batch_alter_table("answer_delivery", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_answer_delivery_submission_id"))
+        batch_op.drop_index(batch_op.f("ix_answer_delivery_status"))
+        batch_op.drop_index(batch_op.f("ix_answer_delivery_answer_id"))
+
+    op.drop_table("answer_delivery")
+    with op.batch_alter_table("written_answer", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_written_answer_meeting_id"))
+
+    op.drop_table("written_answer")
     with op.batch_alter_table("question", schema=None) as batch_op:
         batch_op.drop_index("ix_question_meeting_status")
         batch_op.drop_index("ix_question_meeting_hash")

@@ -1,0 +1,1 @@
+"""The meeting report to the Police and Crime Panel: figures, charts, page and DOCX."""
