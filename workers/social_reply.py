@@ -19,7 +19,7 @@ from domain.settings import Settings
 from intake.social.backoff import PlatformError, RateLimited, ServerError
 from intake.social.credentials import MissingCredentials, token
 from intake.social.facebook import check
-from intake.social.x import _X_HOSTS, RedirectAdapter
+from intake.social.x import X_HOSTS, RedirectAdapter
 
 #: X counts a link as 23 characters; the reply stays well inside 280.
 X_LIMIT = 280
@@ -59,7 +59,7 @@ def reply_on_x(settings: Settings, in_reply_to: str, text: str) -> str:
     client = tweepy.Client(bearer_token=bearer, wait_on_rate_limit=False)
     if settings.x_api_url:
         adapter = RedirectAdapter(settings.x_api_url)
-        for host in _X_HOSTS:
+        for host in X_HOSTS:
             client.session.mount(host + "/", adapter)
     try:
         response: Any = client.create_tweet(

@@ -22,7 +22,7 @@ from intake.social.items import Collected
 TWEET_FIELDS = ["created_at", "conversation_id", "referenced_tweets", "author_id"]
 #: A first poll reads back at most this many pages (X keeps seven days of recent search).
 MAX_PAGES = 50
-_X_HOSTS = ("https://api.twitter.com", "https://api.x.com")
+X_HOSTS = ("https://api.twitter.com", "https://api.x.com")
 
 
 class RedirectAdapter(HTTPAdapter):
@@ -34,7 +34,7 @@ class RedirectAdapter(HTTPAdapter):
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
         url = request.url or ""
-        for host in _X_HOSTS:
+        for host in X_HOSTS:
             if url.startswith(host):
                 request.url = self.base_url + url[len(host) :]
         return super().send(request, **kwargs)
@@ -61,7 +61,7 @@ class XSource:
         self.client = tweepy.Client(bearer_token=bearer_token, wait_on_rate_limit=False)
         if api_url:
             adapter = RedirectAdapter(api_url)
-            for host in _X_HOSTS:
+            for host in X_HOSTS:
                 self.client.session.mount(host + "/", adapter)
         self.headers: Mapping[str, str] = {}
         self.client.session.hooks["response"].append(self._remember)
