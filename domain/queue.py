@@ -13,7 +13,8 @@ from typing import Any
 
 from redis import Redis
 from rq import Queue, Retry
-from rq.job import Job
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
 
 from domain.models.enums import Channel, Phase
@@ -98,6 +99,26 @@ def push(redis: Redis, prefix: str, message: SubmissionMessage) -> bool:
         redis, prefix, INGEST_JOB, message.to_dict(), f"{prefix}-{message.job_id}",
         f"ingest {message.channel} submission",
     )  # fmt: skip
+
+
+def repush(redis: Redis, prefix: str, message: SubmissionMessage) -> bool:
+    """Enqueue ``message`` again unless its job is still waiting or running.
+
+    For a message whose submission never appeared: its job may be gone (expired, or lost
+    with Redis's last writes), failed, or finished without storing it. Returns True if pushed.
+    """
+    job_id = f"{prefix}-{message.job_id}"
+    try:
+        job = Job.fetch(job_id, connection=redis, serializer=JSONSerializer)
+    except NoSuchJobError:
+        return push(redis, prefix, message)
+    if job.get_status(refresh=False) in _ALIVE:
+        return False
+    job.delete()
+    return push(redis, prefix, message)
+
+
+_ALIVE = (JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED, JobStatus.STARTED)
 
 
 def push_many(redis: Redis, prefix: str, messages: Sequence[SubmissionMessage]) -> int:

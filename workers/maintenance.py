@@ -4,16 +4,20 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from rq import get_current_job
 from sqlalchemy import delete, exists, select, update
 
 from domain.models import Meeting, MeetingStatus, OutboxMessage, Submission, SubmissionStatus
 from domain.runtime import current
 from workers.jobs import schedule_processing
+from workers.recovery import reap_dead_workers
 
 
 def requeue_stalled() -> int:
-    """Queue a pipeline run for every meeting with pending submissions (e.g. after a crash)."""
+    """Hand back dead workers' jobs; queue a pipeline run for every meeting with pending work."""
     rt = current()
+    job = get_current_job()
+    reap_dead_workers(rt.redis, rt.prefix, me=job.worker_name if job is not None else None)
     with rt.db.transaction() as session:
         meeting_ids = session.scalars(
             select(Submission.meeting_id)
