@@ -5,6 +5,9 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+# `make run PORT=5001` or `PORT=5001 make run`
+PORT   ?= 5000
+HOST   ?= 127.0.0.1
 
 .PHONY: run test lint bench install clean
 
@@ -17,7 +20,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/openfloor run
+	$(BIN)/openfloor run --host $(HOST) --port $(PORT)
 
 test: $(STAMP)
 	scripts/ensure-chromium

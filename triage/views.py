@@ -9,8 +9,11 @@ from domain.models import Meeting
 from domain.web.auth import staff_required
 from domain.web.context import runtime
 from triage.board import active_themes, load_board
+from triage.queue_banner import humane_age, pipe_status
 
 bp = Blueprint("triage", __name__, template_folder="templates", url_prefix="/triage")
+# every staff page (triage and intake staff) includes the queue banner from triage/base.html
+bp.app_context_processor(lambda: {"pipe_status": pipe_status, "humane_age": humane_age})
 
 
 @bp.route("/")
