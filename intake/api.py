@@ -174,13 +174,15 @@ def _status_url(reference: str) -> str:
     return url_for("intake_api.submission_status", reference=reference, _external=True)
 
 
-@bp.post("/meetings/<int:meeting_id>/submissions")
+@bp.post("/meetings/<meeting_id>/submissions")
 @limiter.limit(_rate_limit, key_func=_rate_key)
-def create_submission(meeting_id: int) -> tuple[Response, int, dict[str, str]]:
+def create_submission(meeting_id: str) -> tuple[Response, int, dict[str, str]]:
     """Store one question for a meeting."""
     token = _authenticate()
     rt = runtime()
-    meeting = rt.db.session.get(Meeting, meeting_id)
+    # any id in the path is answered in JSON (an <int:> route would 404 in HTML on "-1")
+    number = int(meeting_id) if re.fullmatch(r"[0-9]{1,18}", meeting_id) else None
+    meeting = rt.db.session.get(Meeting, number) if number is not None else None
     if meeting is None:
         raise ApiError(404, "not_found", f"There is no meeting {meeting_id}")
     body = request.get_json(silent=True)
