@@ -92,12 +92,16 @@ def queue(redis: Redis, prefix: str, name: str) -> Queue:
     return Queue(f"{prefix}-{name}", connection=redis, serializer=JSONSerializer)
 
 
-def push(redis: Redis, prefix: str, message: SubmissionMessage) -> bool:
-    """Enqueue ``message`` for ingestion. Returns False if that job is already known."""
+def push(redis: Redis, prefix: str, message: SubmissionMessage, *, fresh: bool = False) -> bool:
+    """Enqueue ``message`` for ingestion. Returns False if that job is already known.
+
+    ``fresh``: the message was just stored for the first time, so its job cannot exist yet
+    and the existence check (one Redis round trip) is skipped; a repeat would be harmless.
+    """
     # RQ's job keys are global to the Redis database: the prefix keeps deployments apart
     return _enqueue(
         redis, prefix, INGEST_JOB, message.to_dict(), f"{prefix}-{message.job_id}",
-        f"ingest {message.channel} submission",
+        f"ingest {message.channel} submission", check=not fresh,
     )  # fmt: skip
 
 
@@ -141,8 +145,17 @@ def push_many(redis: Redis, prefix: str, messages: Sequence[SubmissionMessage]) 
     return enqueued
 
 
-def _enqueue(redis: Redis, prefix: str, func: str, payload: Any, job_id: str, about: str) -> bool:
-    if Job.exists(job_id, connection=redis):
+def _enqueue(
+    redis: Redis,
+    prefix: str,
+    func: str,
+    payload: Any,
+    job_id: str,
+    about: str,
+    *,
+    check: bool = True,
+) -> bool:
+    if check and Job.exists(job_id, connection=redis):
         return False
     queue(redis, prefix, INGEST_QUEUE).enqueue(
         func,

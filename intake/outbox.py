@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from domain.models import OutboxMessage, Submission
-from domain.queue import BATCH_SIZE, SubmissionMessage, push_many, repush
+from domain.queue import BATCH_SIZE, SubmissionMessage, push, push_many, repush
 from domain.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -28,8 +28,15 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 20
 
 
-def record(session: Session, message: SubmissionMessage) -> tuple[OutboxMessage, bool]:
-    """Store ``message`` in the outbox; returns (row, created). A repeat returns the first row."""
+def record(
+    session: Session, message: SubmissionMessage, *, sending: bool = False
+) -> tuple[OutboxMessage, bool]:
+    """Store ``message`` in the outbox; returns (row, created). A repeat returns the first row.
+
+    ``sending``: the caller pushes the message itself straight after the commit (see
+    :func:`send`), so the row is stored as relayed already, saving a round trip per question.
+    Should the process die between the commit and the push, the re-relay sends it later.
+    """
     existing = find(session, message.channel, message.external_id)
     if existing is not None:
         return existing, False
@@ -38,6 +45,8 @@ def record(session: Session, message: SubmissionMessage) -> tuple[OutboxMessage,
         external_id=message.external_id,
         job_id=message.job_id,
         payload=message.to_dict(),
+        relayed_at=datetime.now(UTC) if sending else None,
+        attempts=1 if sending else 0,
     )
     try:
         with session.begin_nested():
@@ -48,6 +57,23 @@ def record(session: Session, message: SubmissionMessage) -> tuple[OutboxMessage,
             raise
         return again, False
     return row, True
+
+
+def send(rt: Runtime, row_id: int, message: SubmissionMessage) -> bool:
+    """Push a message recorded with ``sending=True``; returns False if Redis refused it.
+
+    On a Redis error the row is handed back to the scheduler's relay (relayed_at cleared).
+    """
+    try:
+        push(rt.redis, rt.prefix, message, fresh=True)
+        return True
+    except RedisError as exc:
+        log.warning("queue unavailable, outbox message %s kept for retry: %s", row_id, exc)
+    with rt.db.transaction() as session:
+        session.execute(
+            update(OutboxMessage).where(OutboxMessage.id == row_id).values(relayed_at=None)
+        )
+    return False
 
 
 def find(session: Session, channel: str, external_id: str) -> OutboxMessage | None:
