@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed-stamp
 PORT   ?= 5000
 HOST   ?= 127.0.0.1
 
-.PHONY: run test lint bench install clean
+.PHONY: run test soak lint bench install clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ test: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/pytest
+
+# long fault tests: worker kills, Redis and PostgreSQL restarts, a web restart, workers away
+soak: $(STAMP)
+	$(BIN)/pytest -m soak -v
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
