@@ -37,9 +37,7 @@ def record(
     :func:`send`), so the row is stored as relayed already, saving a round trip per question.
     Should the process die between the commit and the push, the re-relay sends it later.
     """
-    existing = find(session, message.channel, message.external_id)
-    if existing is not None:
-        return existing, False
+    # insert first: a repeat is rare, and the unique key finds it without a query per question
     row = OutboxMessage(
         channel=message.channel,
         external_id=message.external_id,

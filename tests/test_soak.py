@@ -134,10 +134,7 @@ def test_web_process_restarted_during_a_stream(
         stream = Stream(d.url, meeting.id, api_token(rt), count=300, rate=15).start()
         for _ in range(2):
             time.sleep(5)
-            assert d.web is not None
-            # gunicorn's own workers notice their master is gone and exit
-            d.web.send_signal(signal.SIGKILL)
-            d.web.wait()
+            d.kill_web()
             d.start_web()
         stream.join()
         assert_exactly_once(rt, stream, timeout=120)

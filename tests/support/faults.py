@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import signal
 import subprocess
 from collections.abc import Iterator, Mapping
@@ -57,6 +59,17 @@ class Deployment:
         args = ["web", "--port", str(self.port), "--workers", "1", "--threads", "4"]
         self.web = start_openfloor(args, self.settings, self.logs / "web.log")
         wait_for(lambda: _answers(self.url), timeout=60, interval=0.1)
+
+    def kill_web(self) -> None:
+        """``kill -9`` the web server: gunicorn's master and its workers (a crashed container)."""
+        assert self.web is not None
+        pids = [self.web.pid]
+        for task in Path(f"/proc/{self.web.pid}/task").iterdir():
+            pids += [int(c) for c in (task / "children").read_text().split()]
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        self.web.wait()
 
     def start_worker(self) -> subprocess.Popen[bytes]:
         proc = start_openfloor(["worker"], self.settings, self.logs / "workers.log")
