@@ -7,7 +7,9 @@ breaks, then checks that every answered question is stored exactly once and proc
 from __future__ import annotations
 
 import os
+import shutil
 import signal
+import tempfile
 import time
 import warnings
 from collections.abc import Iterator
@@ -95,15 +97,23 @@ def test_redis_killed_and_restarted_during_a_stream(
 
 
 @pytest.fixture
-def private_postgres(tmp_path: Path) -> Iterator[Any]:
-    """A private PostgreSQL from the pgserver wheel: the test restarts it."""
+def private_postgres() -> Iterator[Any]:
+    """A private PostgreSQL from the pgserver wheel: the test restarts it.
+
+    Its data lives outside pytest's temporary folders, which only root may enter: the server
+    runs as pgserver's own unprivileged user.
+    """
+    datadir = Path(tempfile.mkdtemp(prefix="openfloor-soak-pg-"))
     with warnings.catch_warnings():  # platformdirs warns that XDG_RUNTIME_DIR is unset
         warnings.simplefilter("ignore")
         import pgserver
 
-        server = pgserver.get_server(tmp_path / "pg", cleanup_mode="stop")
-    yield server
-    server.cleanup()
+        server = pgserver.get_server(datadir, cleanup_mode="stop")
+    try:
+        yield server
+    finally:
+        server.cleanup()
+        shutil.rmtree(datadir, ignore_errors=True)
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
