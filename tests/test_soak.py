@@ -47,7 +47,10 @@ def test_fifty_worker_kills_during_a_thousand_questions(
             time.sleep(1.2)
             d.kill_worker(n % 2)
         stream.join()
-        assert_exactly_once(rt, stream, timeout=300)
+        try:
+            assert_exactly_once(rt, stream, timeout=300)
+        except AssertionError as exc:  # the logs go with pytest's temp folder: keep the gist
+            raise AssertionError(f"{exc}\n{d.problems()}") from exc
 
 
 @contextmanager

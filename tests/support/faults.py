@@ -83,6 +83,15 @@ class Deployment:
         proc.wait()
         self.start_worker()
 
+    def problems(self, lines: int = 40) -> str:
+        """The last warnings and errors the processes logged (for a failing test's message)."""
+        found: list[str] = []
+        for log in sorted(self.logs.glob("*.log")):
+            for line in log.read_text(errors="replace").splitlines():
+                if "ERROR" in line or "WARNING" in line or "Error" in line:
+                    found.append(f"{log.name}: {line}")
+        return "\n".join(found[-lines:])
+
     def start_scheduler(self) -> None:
         self.scheduler = start_openfloor(["scheduler"], self.settings, self.logs / "sched.log")
 
