@@ -5,8 +5,11 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+# `make run PORT=5001` or `PORT=5001 make run`
+PORT   ?= 5000
+HOST   ?= 127.0.0.1
 
-.PHONY: run test lint bench install clean
+.PHONY: run test soak lint bench install clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,7 +20,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/openfloor run
+	$(BIN)/openfloor run --host $(HOST) --port $(PORT)
 
 test: $(STAMP)
 	scripts/ensure-chromium
@@ -25,6 +28,10 @@ test: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/pytest
+
+# long fault tests: worker kills, Redis and PostgreSQL restarts, a web restart, workers away
+soak: $(STAMP)
+	$(BIN)/pytest -m soak -v
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

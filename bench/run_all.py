@@ -11,6 +11,10 @@ Each section is produced by its own script (run it alone to repeat one figure):
 * ``python -m bench.collectors``       collector throughput; delay at 20 comments per second
 * ``python -m bench.chair_delay``      comment on the fake platform → chair's screen at 20/s
 * ``python -m bench.board``            the staff board at meeting size (page load, merge)
+
+* ``python -m bench.load``             the web tier under load: API and form, SQLite and PostgreSQL
+
+``--only MODULE`` runs one section and replaces just that section in the existing report.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ SECTIONS: list[tuple[str, list[str]]] = [
     ("Social collectors", ["bench.collectors"]),
     ("Comment to the chair's screen", ["bench.chair_delay"]),
     ("Staff board at meeting size", ["bench.board"]),
+    ("Load: the intake web tier", ["bench.load"]),
 ]
 
 
@@ -83,7 +88,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="run all benchmarks")
     parser.add_argument("--output", default=str(ROOT / "docs" / "benchmarks.md"))
     parser.add_argument("--growth", default="100000", help="meeting size for the growth test")
+    parser.add_argument("--only", help="one module, e.g. bench.load: refresh just its section")
     args = parser.parse_args()
+    if args.only:
+        _refresh_one(Path(args.output), args.only)
+        return
     parts = [
         "# Benchmarks\n",
         "Written by `make bench` (`python -m bench.run_all`). Every figure below was measured in "
@@ -106,6 +115,24 @@ def main() -> None:
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     Path(args.output).write_text("\n".join(parts))
     print(f"wrote {args.output}", file=sys.stderr)
+
+
+def _refresh_one(output: Path, module: str) -> None:
+    """Re-run one section and splice it into an existing report (added at the end if new)."""
+    title = next(t for t, m in SECTIONS if m == [module])
+    print(f"running {module} …", file=sys.stderr, flush=True)
+    body, seconds = run([module], [])
+    section = f"## {title}\n\nCommand: `python -m {module}` ({seconds:.0f} s)\n\n"
+    section += f"Machine for this section: {machine()}\n\n{body}\n"
+    text = output.read_text() if output.exists() else "# Benchmarks\n"
+    head, marker, rest = text.partition(f"## {title}\n")
+    if marker:
+        _, nxt, tail = rest.partition("\n## ")
+        text = head + section + (("\n## " + tail) if nxt else "")
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    output.write_text(text)
+    print(f"wrote {output}", file=sys.stderr)
 
 
 if __name__ == "__main__":

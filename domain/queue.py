@@ -14,7 +14,8 @@ from typing import Any
 
 from redis import Redis
 from rq import Queue, Retry
-from rq.job import Job
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
 
 from domain.models.enums import Channel, Phase
@@ -103,13 +104,37 @@ def queue(redis: Redis, prefix: str, name: str) -> Queue:
     return Queue(f"{prefix}-{name}", connection=redis, serializer=JSONSerializer)
 
 
-def push(redis: Redis, prefix: str, message: SubmissionMessage) -> bool:
-    """Enqueue ``message`` for ingestion. Returns False if that job is already known."""
+def push(redis: Redis, prefix: str, message: SubmissionMessage, *, fresh: bool = False) -> bool:
+    """Enqueue ``message`` for ingestion. Returns False if that job is already known.
+
+    ``fresh``: the message was just stored for the first time, so its job cannot exist yet
+    and the existence check (one Redis round trip) is skipped; a repeat would be harmless.
+    """
     # RQ's job keys are global to the Redis database: the prefix keeps deployments apart
     return _enqueue(
         redis, prefix, INGEST_JOB, message.to_dict(), f"{prefix}-{message.job_id}",
-        f"ingest {message.channel} submission",
+        f"ingest {message.channel} submission", check=not fresh,
     )  # fmt: skip
+
+
+def repush(redis: Redis, prefix: str, message: SubmissionMessage) -> bool:
+    """Enqueue ``message`` again unless its job is still waiting or running.
+
+    For a message whose submission never appeared: its job may be gone (expired, or lost
+    with Redis's last writes), failed, or finished without storing it. Returns True if pushed.
+    """
+    job_id = f"{prefix}-{message.job_id}"
+    try:
+        job = Job.fetch(job_id, connection=redis, serializer=JSONSerializer)
+    except NoSuchJobError:
+        return push(redis, prefix, message)
+    if job.get_status(refresh=False) in _ALIVE:
+        return False
+    job.delete()
+    return push(redis, prefix, message)
+
+
+_ALIVE = (JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED, JobStatus.STARTED)
 
 
 def push_many(redis: Redis, prefix: str, messages: Sequence[SubmissionMessage]) -> int:
@@ -132,18 +157,31 @@ def push_many(redis: Redis, prefix: str, messages: Sequence[SubmissionMessage]) 
     return enqueued
 
 
-def _enqueue(redis: Redis, prefix: str, func: str, payload: Any, job_id: str, about: str) -> bool:
-    if Job.exists(job_id, connection=redis):
+def _enqueue(
+    redis: Redis,
+    prefix: str,
+    func: str,
+    payload: Any,
+    job_id: str,
+    about: str,
+    *,
+    check: bool = True,
+) -> bool:
+    if check and Job.exists(job_id, connection=redis):
         return False
-    queue(redis, prefix, INGEST_QUEUE).enqueue(
-        func,
-        payload,
-        job_id=job_id,
-        retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS),
-        result_ttl=3600,
-        failure_ttl=7 * 24 * 3600,
-        description=about,  # no personal data in job metadata
-    )
+    # one transaction, one round trip (RQ alone makes two when it opens its own pipelines)
+    with redis.pipeline() as pipe:
+        queue(redis, prefix, INGEST_QUEUE).enqueue(
+            func,
+            payload,
+            job_id=job_id,
+            retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS),
+            result_ttl=3600,
+            failure_ttl=7 * 24 * 3600,
+            description=about,  # no personal data in job metadata
+            pipeline=pipe,
+        )
+        pipe.execute()
     return True
 
 

@@ -39,6 +39,11 @@ class Settings:
     retention_days: int = 180
     # How often (seconds) the scheduler relays the outbox and runs housekeeping.
     relay_interval: float = 2.0
+    # A relayed question not stored this many seconds later is relayed again (its job was lost).
+    relay_recheck_seconds: float = 60.0
+    # Lifetime of a meeting's pipeline lock; renewed while a batch runs, so a dead worker's
+    # lock frees itself this quickly.
+    pipeline_lock_seconds: int = 15
     # Worker batch size: how many pending submissions one job may take in a burst.
     worker_batch_size: int = 256
     # Redirect to HTTPS and mark cookies secure (HSTS is sent on HTTPS requests always).

@@ -30,6 +30,7 @@ from domain.models.api_token import hash_token
 from domain.web.context import runtime
 from domain.web.extensions import limiter
 from intake import outbox
+from intake.forms import QUESTION_LIMIT
 from intake.submit import submit
 from intake.validation import validate_submission
 
@@ -58,6 +59,7 @@ NAMES = {
     "event": "event_name",
     "meeting": "meeting",
 }
+MAX_ID = 2**31 - 1
 _REFERENCE = re.compile(r"^Q-[0-9A-Z]{4}-[0-9A-Z]{4}$")
 # Guessing tokens: after this many refused tokens in a minute an address must wait.
 AUTH_FAILURES_PER_MINUTE = 30
@@ -221,13 +223,17 @@ def _json_body() -> Any:
         raise ApiError(400, "invalid_json", "The JSON is nested too deeply") from None
 
 
-@bp.post("/meetings/<int:meeting_id>/submissions")
+@bp.post("/meetings/<meeting_id>/submissions")
 @limiter.limit(_rate_limit, key_func=_rate_key)
-def create_submission(meeting_id: int) -> tuple[Response, int, dict[str, str]]:
+def create_submission(meeting_id: str) -> tuple[Response, int, dict[str, str]]:
     """Store one question for a meeting."""
     token = _authenticate()
     rt = runtime()
-    meeting = rt.db.session.get(Meeting, meeting_id)
+    # any id in the path is answered in JSON (an <int:> route would 404 in HTML on "-1")
+    number = int(meeting_id) if re.fullmatch(r"[0-9]{1,10}", meeting_id) else None
+    if number is not None and number > MAX_ID:
+        number = None  # past PostgreSQL's integer: no such meeting, not a database error
+    meeting = rt.db.session.get(Meeting, number) if number is not None else None
     if meeting is None:
         raise ApiError(404, "not_found", f"There is no meeting {meeting_id}")
     body = _json_body()
@@ -249,6 +255,10 @@ def create_submission(meeting_id: int) -> tuple[Response, int, dict[str, str]]:
             errors[key] = "Must be a string"
             value = None
         values[key] = value
+    text = values["text"]
+    if text is not None and len(text) > QUESTION_LIMIT:
+        # as the OpenAPI schema says: counted as sent, before control characters are removed
+        errors["text"] = f"Question must be {QUESTION_LIMIT} characters or fewer"
     consent = body.get("consent_publish", False)
     if consent is None:
         consent = False

@@ -2,36 +2,49 @@
 
 ``record`` adds the message in the caller's transaction; ``relay`` pushes unsent messages to
 Redis afterwards (straight after the request, and again from the scheduler), so a Redis
-outage delays questions but never loses them.
+outage delays questions but never loses them. A relayed message that has still not become a
+submission after ``relay_recheck_seconds`` (its job died with a worker, or with a Redis that
+lost its last writes) is relayed again by ``rerelay``; the job id and the submission's unique
+key make that harmless.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from redis.exceptions import RedisError
-from sqlalchemy import select, update
+from sqlalchemy import exists, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
-from domain.models import OutboxMessage
-from domain.queue import BATCH_SIZE, SubmissionMessage, push_many
+from domain.models import OutboxMessage, Submission
+from domain.queue import BATCH_SIZE, SubmissionMessage, push, push_many, repush
 from domain.runtime import Runtime
 
 log = logging.getLogger(__name__)
+#: Re-relays of one message before it is left to an operator (a meeting deleted, say).
+MAX_ATTEMPTS = 20
 
 
-def record(session: Session, message: SubmissionMessage) -> tuple[OutboxMessage, bool]:
-    """Store ``message`` in the outbox; returns (row, created). A repeat returns the first row."""
-    existing = find(session, message.channel, message.external_id)
-    if existing is not None:
-        return existing, False
+def record(
+    session: Session, message: SubmissionMessage, *, sending: bool = False
+) -> tuple[OutboxMessage, bool]:
+    """Store ``message`` in the outbox; returns (row, created). A repeat returns the first row.
+
+    ``sending``: the caller pushes the message itself straight after the commit (see
+    :func:`send`), so the row is stored as relayed already, saving a round trip per question.
+    Should the process die between the commit and the push, the re-relay sends it later.
+    """
+    # insert first: a repeat is rare, and the unique key finds it without a query per question
     row = OutboxMessage(
         channel=message.channel,
         external_id=message.external_id,
         job_id=message.job_id,
         payload=message.to_dict(),
+        relayed_at=datetime.now(UTC) if sending else None,
+        attempts=1 if sending else 0,
     )
     try:
         with session.begin_nested():
@@ -42,6 +55,23 @@ def record(session: Session, message: SubmissionMessage) -> tuple[OutboxMessage,
             raise
         return again, False
     return row, True
+
+
+def send(rt: Runtime, row_id: int, message: SubmissionMessage) -> bool:
+    """Push a message recorded with ``sending=True``; returns False if Redis refused it.
+
+    On a Redis error the row is handed back to the scheduler's relay (relayed_at cleared).
+    """
+    try:
+        push(rt.redis, rt.prefix, message, fresh=True)
+        return True
+    except RedisError as exc:
+        log.warning("queue unavailable, outbox message %s kept for retry: %s", row_id, exc)
+    with rt.db.transaction() as session:
+        session.execute(
+            update(OutboxMessage).where(OutboxMessage.id == row_id).values(relayed_at=None)
+        )
+    return False
 
 
 def find(session: Session, channel: str, external_id: str) -> OutboxMessage | None:
@@ -98,3 +128,52 @@ def relay(rt: Runtime, ids: list[int] | None = None, limit: int = 500) -> int:
                     .values(attempts=OutboxMessage.attempts + 1)
                 )
     return len(sent)
+
+
+def rerelay(rt: Runtime, limit: int = 500) -> int:
+    """Relay again the relayed messages whose submission has not appeared; returns how many.
+
+    A message whose job is still waiting or running is left alone; one whose job is gone or
+    failed gets a fresh job. Each attempt pushes the next check another interval away.
+    """
+    now = datetime.now(UTC)
+    cutoff = now - timedelta(seconds=rt.settings.relay_recheck_seconds)
+    with rt.db.transaction() as session:
+        rows = session.execute(
+            select(OutboxMessage.id, OutboxMessage.payload)
+            .where(
+                OutboxMessage.relayed_at.is_not(None),
+                OutboxMessage.relayed_at < cutoff,
+                OutboxMessage.attempts < MAX_ATTEMPTS,
+                ~_stored(),
+            )
+            .order_by(OutboxMessage.id)
+            .limit(limit)
+        ).all()
+    checked: list[int] = []
+    pushed = 0
+    for row_id, payload in rows:
+        try:
+            pushed += repush(rt.redis, rt.prefix, SubmissionMessage.from_dict(dict(payload)))
+        except RedisError as exc:
+            log.warning("queue unavailable, outbox message %s kept for retry: %s", row_id, exc)
+            break
+        checked.append(row_id)
+    if checked:
+        with rt.db.transaction() as session:
+            session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(checked))
+                .values(relayed_at=now, attempts=OutboxMessage.attempts + 1)
+            )
+    if pushed:
+        log.warning("relayed %d message(s) again: their submissions had not appeared", pushed)
+    return pushed
+
+
+def _stored() -> ColumnElement[bool]:
+    """SQL condition: the outbox row's submission is stored."""
+    return exists().where(
+        Submission.channel == OutboxMessage.channel,
+        Submission.external_id == OutboxMessage.external_id,
+    )

@@ -62,8 +62,9 @@ def submit(
         event_name=event_name or None,
     )
     with rt.db.transaction() as session:
-        row, created = outbox.record(session, message)
+        row, created = outbox.record(session, message, sending=True)
+        session.flush()
         row_id, stored_reference = row.id, str(row.payload["reference"])
     if created:
-        outbox.relay(rt, ids=[row_id])
+        outbox.send(rt, row_id, message)
     return Receipt(reference=stored_reference, duplicate=not created)

@@ -10,6 +10,7 @@ from flask import Flask
 from flask_talisman import Talisman
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from domain.runtime import Runtime
@@ -101,7 +102,13 @@ def create_app(
 
     @app.teardown_appcontext
     def _remove_session(_exc: BaseException | None) -> None:
-        runtime.db.session.remove()
+        try:
+            runtime.db.session.remove()
+        except SQLAlchemyError as exc:
+            # the database went away mid-request (a restart): the answer is already decided,
+            # so drop the dead session rather than turn that answer into a 500
+            logging.getLogger(__name__).warning("discarded a broken database session: %s", exc)
+            runtime.db.session.registry.clear()
 
     return app
 

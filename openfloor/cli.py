@@ -5,10 +5,7 @@ from __future__ import annotations
 import getpass
 import logging
 import os
-import signal
-import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +17,7 @@ from domain.models import Role, StaffUser
 from domain.runtime import Runtime, install
 from domain.settings import Settings, load_settings
 from openfloor.app import resolve_redis_url
-from openfloor.embedded import stop_embedded_redis
+from openfloor.embedded import server_command, stop_embedded_redis, wait_until_alive
 
 log = logging.getLogger("openfloor")
 
@@ -186,75 +183,56 @@ def scheduler(once: bool) -> None:
 
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--port", default=5000, show_default=True, type=int, envvar="PORT")
 @click.option("--demo/--no-demo", "with_demo", default=True, show_default=True)
 @click.option("--reset-demo-password", is_flag=True,
               help="Make a new demo sign-in password instead of keeping the last one.")  # fmt: skip
 def run(host: str, port: int, with_demo: bool, reset_demo_password: bool) -> None:
-    """Everything in one command for a laptop or a demo: web, worker and scheduler."""
+    """Everything in one command for a laptop or a demo: web, workers and scheduler.
+
+    With no REDIS_URL it also runs the embedded Redis, as a supervised child: restarted
+    (from its append-only file) if it dies, like the others.
+    """
+    from openfloor.supervisor import Child, supervise
+
     settings = load_settings()
     Path(settings.instance_path).mkdir(parents=True, exist_ok=True)
-    upgrade(settings.resolved_database_url())
-    redis_url = resolve_redis_url(settings)
-    env = {**os.environ, "REDIS_URL": redis_url, "SECRET_KEY": settings.secret_key}
-    if with_demo:
-        from openfloor.demo import demo_password, load_demo
-
-        rt = install(Runtime(settings=settings, redis_url=redis_url))
-        password, new = demo_password(settings.instance_path, reset=reset_demo_password)
-        click.echo(load_demo(rt, staff_password=password, reset_password=new))
-        rt.close()
-    exe = [sys.executable, "-m", "openfloor"]
-    commands = [
-        [*exe, "worker"],
-        [*exe, "worker", "--queue", "collect"],
-        [*exe, "scheduler"],
-        [*exe, "web", "--host", host, "--port", str(port)],
-    ]
-    click.echo(f"\nopenfloor is running: http://{host}:{port}/ask  (staff: /triage)\n")
+    children: list[Child] = []
+    if not settings.redis_url:
+        # a server left by an earlier `openfloor web`/`worker` is handed over to supervision
+        stop_embedded_redis(settings.instance_path)
+        redis_child = Child(
+            "redis",
+            server_command(settings.instance_path),
+            ready=lambda: wait_until_alive(settings.instance_path),
+        )
+        redis_child.start(dict(os.environ))
+        children.append(redis_child)
     try:
-        _supervise(commands, env)
-    finally:
-        if not settings.redis_url:
-            stop_embedded_redis(settings.instance_path)
+        upgrade(settings.resolved_database_url())
+        redis_url = resolve_redis_url(settings)
+        env = {**os.environ, "REDIS_URL": redis_url, "SECRET_KEY": settings.secret_key}
+        if with_demo:
+            from openfloor.demo import demo_password, load_demo
 
-
-def _supervise(commands: list[list[str]], env: dict[str, str]) -> None:
-    """Run every command; restart one that dies (with back-off) until Ctrl-C or SIGTERM."""
-    stopping = False
-
-    def stop(*_: Any) -> None:
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
-    children = [subprocess.Popen(cmd, env=env) for cmd in commands]
-    delays = [1.0] * len(commands)
-    try:
-        while not stopping:
-            time.sleep(0.5)
-            for i, child in enumerate(children):
-                if child.poll() is None or stopping:
-                    continue
-                log.warning(
-                    "%s exited with %s; restarting in %.0fs",
-                    commands[i][3],
-                    child.returncode,
-                    delays[i],
-                )
-                time.sleep(delays[i])
-                delays[i] = min(delays[i] * 2, 30.0)
-                children[i] = subprocess.Popen(commands[i], env=env)
-    finally:
+            rt = install(Runtime(settings=settings, redis_url=redis_url))
+            password, new = demo_password(settings.instance_path, reset=reset_demo_password)
+            click.echo(load_demo(rt, staff_password=password, reset_password=new))
+            rt.close()
+        exe = [sys.executable, "-m", "openfloor"]
+        children += [
+            Child("worker", [*exe, "worker"]),
+            Child("collector", [*exe, "worker", "--queue", "collect"]),
+            Child("scheduler", [*exe, "scheduler"]),
+            Child("web", [*exe, "web", "--host", host, "--port", str(port)]),
+        ]
+        click.echo(f"\nopenfloor is running: http://{host}:{port}/ask  (staff: /triage)\n")
+    except BaseException:
         for child in children:
-            if child.poll() is None:
-                child.terminate()
-        for child in children:
-            try:
-                child.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                child.kill()
+            if child.proc is not None:
+                child.proc.terminate()
+        raise
+    supervise(children, env)
 
 
 @main.command()

@@ -45,11 +45,18 @@ def ensure_embedded_redis(instance_path: str, timeout: float = 10.0) -> str:
     url = f"unix://{sock}"
     if _alive(sock):
         return url
+    args = [*server_command(instance_path), "--daemonize", "yes"]
+    subprocess.run(args, check=True, env={**os.environ})
+    wait_until_alive(instance_path, timeout)
+    return url
+
+
+def server_command(instance_path: str) -> list[str]:
+    """The redis-server command line of the embedded server (in the foreground)."""
+    sock = socket_path(instance_path)
     workdir = sock.parent
     workdir.mkdir(parents=True, exist_ok=True)
-    if sock.exists():
-        sock.unlink()
-    args = [
+    return [
         redis_binary(),
         "--port", "0",
         "--unixsocket", str(sock),
@@ -59,17 +66,20 @@ def ensure_embedded_redis(instance_path: str, timeout: float = 10.0) -> str:
         "--appendfsync", "everysec",
         "--save", "",
         "--maxmemory-policy", "noeviction",
-        "--daemonize", "yes",
         "--pidfile", str(workdir / "redis.pid"),
         "--logfile", str(workdir / "redis.log"),
     ]  # fmt: skip
-    subprocess.run(args, check=True, env={**os.environ})
+
+
+def wait_until_alive(instance_path: str, timeout: float = 10.0) -> str:
+    """Wait for the embedded server to answer; returns its ``unix://`` URL."""
+    sock = socket_path(instance_path)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if _alive(sock):
-            return url
+            return f"unix://{sock}"
         time.sleep(0.05)
-    raise RuntimeError(f"embedded redis did not start; see {workdir / 'redis.log'}")
+    raise RuntimeError(f"embedded redis did not start; see {sock.parent / 'redis.log'}")
 
 
 def stop_embedded_redis(instance_path: str) -> None:

@@ -12,15 +12,16 @@ from sqlalchemy.exc import SQLAlchemyError
 from domain.models import CollectorSettings, Meeting, MeetingStatus
 from domain.queue import queue
 from domain.runtime import Runtime
-from intake.outbox import relay
+from intake.outbox import relay, rerelay
 from workers.periodic import MEETING_JOBS, PERIODIC_JOBS
 
 log = logging.getLogger(__name__)
 
 
 def tick(rt: Runtime) -> int:
-    """One round: relay unsent questions, then enqueue every periodic job that is due."""
+    """One round: relay unsent (and lost) questions, then enqueue every periodic job due."""
     sent = relay(rt)
+    sent += rerelay(rt)
     for job in PERIODIC_JOBS:
         # SET NX with the interval as TTL: several schedulers still enqueue a job once per period
         if rt.redis.set(f"{rt.prefix}:periodic:{job.name}", "1", nx=True, ex=job.interval):

@@ -20,6 +20,7 @@ from domain.queue import (
     queue,
 )
 from domain.runtime import Runtime
+from workers.recovery import reap_dead_workers
 
 log = logging.getLogger(__name__)
 ALL_QUEUES = [INGEST_QUEUE, PIPELINE_QUEUE, ANSWERS_QUEUE, MAINTENANCE_QUEUE]
@@ -42,6 +43,8 @@ def run_worker(rt: Runtime, *, burst: bool = False, queues: list[str] | None = N
         try:
             qs = [queue(rt.redis, rt.prefix, name) for name in (queues or ALL_QUEUES)]
             w = SimpleWorker(qs, connection=rt.redis, serializer=JSONSerializer)  # connects
+            # a worker restarted after a crash first hands back what its predecessor held
+            reap_dead_workers(rt.redis, rt.prefix, me=w.name)
             # RQ logs two lines per job at INFO; only its warnings are worth a terminal.
             return bool(w.work(burst=burst, with_scheduler=True, logging_level="WARNING"))
         except RedisError as exc:

@@ -774,7 +774,7 @@ def test_database_failing_on_write_shows_503_keeps_text_and_logs_no_sql_paramete
 ) -> None:
     """The meeting could be read, but the outbox write fails (disk full, failover…)."""
 
-    def failing_write(_session: Any, message: Any) -> Any:
+    def failing_write(_session: Any, message: Any, **_: Any) -> Any:
         # SQLAlchemy puts the statement's parameters (the question) into str(exc)
         raise OperationalError("INSERT INTO outbox_message", message.to_dict(), Exception("I/O"))
 

@@ -6,6 +6,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from rq import get_current_job
 from sqlalchemy import Select, and_, delete, exists, select
 from sqlalchemy.orm import Session
 
@@ -27,13 +28,16 @@ from domain.models import (
 from domain.models.answer import recipient_key
 from domain.runtime import current
 from workers.jobs import schedule_processing
+from workers.recovery import reap_dead_workers
 
 log = logging.getLogger(__name__)
 
 
 def requeue_stalled() -> int:
-    """Queue a pipeline run for every meeting with pending submissions (e.g. after a crash)."""
+    """Hand back dead workers' jobs; queue a pipeline run for every meeting with pending work."""
     rt = current()
+    job = get_current_job()
+    reap_dead_workers(rt.redis, rt.prefix, me=job.worker_name if job is not None else None)
     with rt.db.transaction() as session:
         meeting_ids = session.scalars(
             select(Submission.meeting_id)

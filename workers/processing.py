@@ -1,6 +1,7 @@
 """Turn pending submissions into questions: the pipeline plus the database and event bus.
 
-One worker at a time processes a meeting (a Redis lock), so its in-memory indexes are the
+One worker at a time processes a meeting (a short Redis lock, renewed while a batch runs,
+so the lock of a worker that died frees itself within seconds), so its in-memory indexes are the
 meeting's. Before each batch it catches up with the database: questions stored by other
 worker processes, and staff decisions (which always win). Group membership lives in the
 database: a new question joins the *current* group of the question it matched, so a staff
@@ -33,10 +34,10 @@ from domain.runtime import Runtime
 from workers.pipeline.engine import Analysis, Item, Pipeline, StageClock, is_new
 from workers.pipeline.normalise import normalise
 from workers.pipeline.themes import ThemeClassifier
+from workers.pipeline_lock import pipeline_lock
 from workers.theme_store import ThemeMap, seed_taxonomy
 
 log = logging.getLogger(__name__)
-LOCK_SECONDS = 300
 
 
 @dataclass
@@ -57,17 +58,8 @@ _states: dict[tuple[str, int], MeetingState] = {}
 
 def process_batch(rt: Runtime, meeting_id: int, limit: int) -> int:
     """Process up to ``limit`` pending submissions of a meeting; returns how many."""
-    lock = rt.redis.lock(
-        f"{rt.prefix}:pipeline-lock:{meeting_id}",
-        timeout=LOCK_SECONDS,
-        blocking_timeout=LOCK_SECONDS,
-    )
-    if not lock.acquire():
-        raise TimeoutError(f"meeting {meeting_id} pipeline is busy")  # RQ retries the job
-    try:
+    with pipeline_lock(rt, meeting_id):
         return _process_locked(rt, meeting_id, limit)
-    finally:
-        lock.release()
 
 
 def _process_locked(rt: Runtime, meeting_id: int, limit: int) -> int:

@@ -1,0 +1,87 @@
+"""`openfloor run`'s process supervisor: start every child, restart the ones that die."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+log = logging.getLogger("openfloor")
+#: A child that ran this long before dying is restarted at once again (its back-off resets).
+STABLE_SECONDS = 30.0
+
+
+@dataclass
+class Child:
+    """One supervised process; ``ready`` (optional) waits until it serves after a start."""
+
+    name: str
+    command: list[str]
+    ready: Callable[[], object] | None = None
+    proc: subprocess.Popen[bytes] | None = None
+    started: float = 0.0
+    delay: float = 1.0
+
+    def start(self, env: dict[str, str]) -> None:
+        """Start (or restart) the process and wait until it is ready."""
+        self.proc = subprocess.Popen(self.command, env=env)
+        self.started = time.monotonic()
+        if self.ready is not None:
+            self.ready()
+
+    def died(self) -> bool:
+        """True once the process has exited."""
+        return self.proc is not None and self.proc.poll() is not None
+
+
+def supervise(children: list[Child], env: dict[str, str]) -> None:
+    """Run every child (already started ones are kept); restart one that dies, with back-off.
+
+    Returns on Ctrl-C or SIGTERM, after stopping the children in reverse order (so the
+    embedded Redis, started first, stops last).
+    """
+    stopping = False
+
+    def stop(*_: Any) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        for child in children:
+            if child.proc is None:
+                child.start(env)
+        while not stopping:
+            time.sleep(0.25)
+            for child in children:
+                if stopping or not child.died():
+                    continue
+                assert child.proc is not None
+                if time.monotonic() - child.started > STABLE_SECONDS:
+                    child.delay = 0.25
+                log.warning(
+                    "%s exited with %s; restarting in %.1fs",
+                    child.name, child.proc.returncode, child.delay,
+                )  # fmt: skip
+                time.sleep(child.delay)
+                child.delay = min(max(child.delay, 0.5) * 2, 30.0)
+                child.start(env)
+    finally:
+        for child in reversed(children):
+            _stop(child)
+
+
+def _stop(child: Child) -> None:
+    if child.proc is None or child.proc.poll() is not None:
+        return
+    child.proc.terminate()
+    try:
+        child.proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        child.proc.kill()
+        child.proc.wait()

@@ -1,0 +1,62 @@
+"""`openfloor run` keeps its embedded Redis alive and serves on the port it is given."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+from redis import Redis
+
+from openfloor.embedded import socket_path
+from tests.support.processes import wait_for
+from tests.support.servers import free_port
+
+
+def _redis_pid(sock: Path) -> int | None:
+    client = Redis(unix_socket_path=str(sock), socket_connect_timeout=1)
+    try:
+        return int(client.info("server")["process_id"])
+    except Exception:
+        return None
+    finally:
+        client.close()
+
+
+def _healthy(port: int) -> bool:
+    try:
+        return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def test_run_restarts_a_killed_embedded_redis_and_honours_port(tmp_path: Path) -> None:
+    port = free_port()
+    instance = tmp_path / "instance"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "REDIS_"))}
+    env.update(INSTANCE_PATH=str(instance), PORT=str(port), QUEUE_PREFIX="runtest")
+    log = (tmp_path / "run.log").open("wb")
+    run = subprocess.Popen(
+        [sys.executable, "-m", "openfloor", "run", "--no-demo"],
+        env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    sock = socket_path(str(instance))
+    try:
+        wait_for(lambda: _healthy(port), timeout=90, interval=0.25)  # PORT from the environment
+        first = wait_for(lambda: _redis_pid(sock), timeout=10)
+        Redis(unix_socket_path=str(sock)).set("runtest:kept", "yes")
+        os.kill(first, signal.SIGKILL)  # not a clean stop
+        second = wait_for(lambda: _redis_pid(sock), timeout=30, interval=0.2)
+        assert second != first
+        # restarted from its append-only file, and the web process talks to it again
+        assert Redis(unix_socket_path=str(sock)).get("runtest:kept") == b"yes"
+        assert _healthy(port)
+    finally:
+        run.send_signal(signal.SIGTERM)
+        assert run.wait(timeout=60) == 0
+        log.close()
+    # stopping `openfloor run` stops its Redis too
+    assert _redis_pid(sock) is None
