@@ -100,7 +100,8 @@ def _api_error(err: ApiError) -> Response:
 @bp.errorhandler(HTTPException)
 def _http_error(exc: HTTPException) -> Response:
     code = (exc.name or "error").lower().replace(" ", "_")
-    headers = {}
+    # keep what the exception says of itself, e.g. a 405's Allow header (RFC 9110)
+    headers = {k: v for k, v in exc.get_headers() if k.lower() != "content-type"}
     if exc.code == 429:
         code = "rate_limited"
         headers = {"Retry-After": "60"}
