@@ -27,7 +27,7 @@ test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2
 
 # long fault tests: worker kills, Redis and PostgreSQL restarts, a web restart, workers away
 soak: $(STAMP)
