@@ -149,12 +149,14 @@ def test_staff_run_a_whole_triage_of_the_demo_meeting(
     expect(page.locator(".govuk-error-summary")).to_contain_text("Write the question")
     asb_question = "What are the police doing to engage with local communities about ASB?"
     page.get_by_label("Composed question").fill(asb_question)
-    page.get_by_role("button", name="Save question").click()
+    with page.expect_navigation():  # the field already holds the text: wait for the save
+        page.get_by_role("button", name="Save question").click()
     expect(page.get_by_label("Composed question")).to_have_value(asb_question)
     for group_id in (priya.group_id, facebook.group_id):
         page.goto(f"/triage/meetings/{mid}/groups/{group_id}")
         suggestion = page.locator("#suggestion").inner_text()
-        page.get_by_role("button", name="Use the suggestion").click()
+        with page.expect_navigation():
+            page.get_by_role("button", name="Use the suggestion").click()
         expect(page.get_by_label("Composed question")).to_have_value(suggestion)
 
     # build: two public-session items, the PCC's own question, the live comment
@@ -169,7 +171,8 @@ def test_staff_run_a_whole_triage_of_the_demo_meeting(
     page.locator("#new-title").fill("Rural crime performance")
     page.locator("#new-question").fill("Is the CC satisfied that rural crime is recorded well?")
     page.locator("#new-minutes").fill("15")
-    page.get_by_role("button", name="Add item").click()
+    with page.expect_navigation():  # read the agenda only once the new page is there
+        page.get_by_role("button", name="Add item").click()
 
     def numbered() -> list[str]:
         return [
