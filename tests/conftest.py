@@ -17,6 +17,7 @@ from domain.models import Meeting, MeetingKind, MeetingStatus, Role, StaffUser
 from domain.runtime import Runtime, install
 from domain.web.extensions import limiter
 from openfloor.app import create_app
+from openfloor.rehearsal.servers import FakePlatforms
 from tests.support.processes import LiveServer, start_openfloor, stop
 from tests.support.servers import (
     RedisServer,
@@ -24,6 +25,7 @@ from tests.support.servers import (
     drop_database,
     postgres_admin_url,
 )
+from tests.support.smtp_server import SmtpServer
 
 STAFF_EMAIL = "officer@example.org"
 STAFF_PASSWORD = "correct horse battery"
@@ -171,3 +173,17 @@ def live_server(app: Flask) -> Iterator[LiveServer]:
     """The app served over real HTTP."""
     with LiveServer(app) as server:
         yield server
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 for the written-answer tests."""
+    with SmtpServer() as server:
+        yield server
+
+
+@pytest.fixture
+def fakes() -> Iterator[FakePlatforms]:
+    """The rehearsal's fake X and Graph API servers on 127.0.0.1."""
+    with FakePlatforms() as platforms:
+        yield platforms

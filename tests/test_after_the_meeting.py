@@ -13,7 +13,6 @@ import io
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -50,18 +49,6 @@ ANSWERS = {
     "burglary": "Rural burglary has a dedicated team in each policing area.",
     "live_roads": "Yes: rural speeding is one of the force's road safety priorities.",
 }
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    with SmtpServer() as server:
-        yield server
-
-
-@pytest.fixture
-def fakes() -> Iterator[FakePlatforms]:
-    with FakePlatforms() as platforms:
-        yield platforms
 
 
 @pytest.fixture

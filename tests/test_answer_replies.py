@@ -5,7 +5,6 @@ the reply is posted."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -33,18 +32,6 @@ from workers.answers import recover_sends, send_answer
 from workers.maintenance import erase_expired
 
 VIDEO = "live_video_1"
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    with SmtpServer() as server:
-        yield server
-
-
-@pytest.fixture
-def fakes() -> Iterator[FakePlatforms]:
-    with FakePlatforms() as platforms:
-        yield platforms
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ middle of sending never makes anyone get the answer twice; retention waits for d
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -32,12 +31,6 @@ from workers.answers import TemporaryFailure, recover_sends, send_answer
 from workers.maintenance import erase_expired
 
 ROADS_ANSWER = "Roads policing remains a priority.\n\nSpeed checks on Fish Hill continue monthly."
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    with SmtpServer() as server:
-        yield server
 
 
 @pytest.fixture
