@@ -18,6 +18,7 @@ dir and the embedded Redis unless DATABASE_URL / REDIS_URL are set.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -49,7 +50,9 @@ from domain.models import (
 )
 from domain.runtime import Runtime
 from domain.settings import load_settings
+from domain.web.auth import SEEN_AT, SIGNED_IN_AT
 from openfloor.app import create_app
+from openfloor.embedded import stop_embedded_redis
 from triage.board import PAGE_SIZE
 from workers.theme_store import seed_taxonomy
 
@@ -174,7 +177,10 @@ def summary(name: str, clock: Clock) -> dict[str, Any]:
 def run(questions: int, repeat: int) -> dict[str, Any]:
     """Build the meeting, serve the board and decisions, return the figures."""
     load = os.getloadavg()[0]
-    with tempfile.TemporaryDirectory(prefix="openfloor-bench-board-") as tmp:
+    with (
+        tempfile.TemporaryDirectory(prefix="openfloor-bench-board-") as tmp,
+        contextlib.ExitStack() as stack,
+    ):
         env = load_settings()
         url = env.database_url or f"sqlite:///{Path(tmp) / 'board.sqlite3'}"
         config = {"database_url": url, "instance_path": tmp, "secret_key": "bench",
@@ -183,17 +189,20 @@ def run(questions: int, repeat: int) -> dict[str, Any]:
             config["redis_url"] = env.redis_url
         upgrade(load_settings(None, config).resolved_database_url())
         app = create_app(config)
+        if not env.redis_url:  # create_app started the embedded Redis in ``tmp``: stop it after
+            stack.callback(stop_embedded_redis, tmp)
         app.config["WTF_CSRF_ENABLED"] = False
         rt: Runtime = app.extensions["openfloor"]
         started = time.perf_counter()
         meeting_id, groups = build_meeting(rt, questions)
         build_s = time.perf_counter() - started
         with rt.db.transaction() as session:
-            staff_id = session.scalar(select(StaffUser.id))
+            session_id = session.scalars(select(StaffUser)).first().get_id()  # type: ignore[union-attr]
             cards = len(groups)
         client: FlaskClient = app.test_client()
         with client.session_transaction() as s:
-            s["_user_id"], s["_fresh"] = str(staff_id), True
+            s["_user_id"], s["_fresh"] = session_id, True
+            s[SIGNED_IN_AT] = s[SEEN_AT] = time.time()
         board = f"/triage/meetings/{meeting_id}"
 
         def get(path: str) -> Callable[[], None]:
