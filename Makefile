@@ -39,6 +39,7 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 bench: $(STAMP)
+	scripts/ensure-chromium
 	$(BIN)/python -m bench.run_all --output docs/benchmarks.md
 
 clean:
