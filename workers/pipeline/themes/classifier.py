@@ -1,8 +1,8 @@
 """The theme classifier: assigns each question a taxonomy theme or a discovered one.
 
-A question is scored against every taxonomy theme (:mod:`workers.pipeline.theme_scoring`);
+A question is scored against every taxonomy theme (:mod:`workers.pipeline.themes.scoring`);
 the best theme wins when its score reaches ``threshold``. A question that fits no theme goes
-to discovery (:mod:`workers.pipeline.theme_discovery`): it joins a close discovered theme or
+to discovery (:mod:`workers.pipeline.themes.discovery`): it joins a close discovered theme or
 starts one. An unsure question that resembles nothing seen so far keeps its best-guess theme
 (when above ``floor``) but is remembered; if a second unsure question like it arrives, the
 two found a discovered theme.
@@ -11,7 +11,7 @@ Staff feedback: :meth:`ThemeClassifier.learn` adds a question's embedding as an 
 of the theme staff chose and pins that question to the theme so the classifier never changes
 it. :meth:`ThemeClassifier.to_state` / :meth:`ThemeClassifier.from_state` give a JSON-safe
 snapshot (labels, learned examples, discovered themes, pins) to keep between runs
-(:mod:`workers.pipeline.theme_state`).
+(:mod:`workers.pipeline.themes.state`).
 """
 
 from __future__ import annotations
@@ -22,18 +22,18 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from workers.pipeline.taxonomy import Theme, themes_from_records
-from workers.pipeline.theme_discovery import Orphan, ThemeDiscovery
-from workers.pipeline.theme_model import ThemeModel, unit_vector
-from workers.pipeline.theme_scoring import ScoreWeights, TaxonomyScorer
-from workers.pipeline.theme_state import (
+from workers.pipeline.themes.discovery import Orphan, ThemeDiscovery
+from workers.pipeline.themes.model import ThemeModel, unit_vector
+from workers.pipeline.themes.scoring import ScoreWeights, TaxonomyScorer
+from workers.pipeline.themes.state import (
     STATE_VERSION,
     discovery_state,
     restore_discovery,
     restore_theme,
     theme_entry,
 )
-from workers.pipeline.theme_words import keyword_regex, match_text
+from workers.pipeline.themes.taxonomy import Theme, themes_from_records
+from workers.pipeline.themes.words import keyword_regex, match_text
 
 __all__ = ["ThemeAssignment", "ThemeClassifier", "ThemeInfo"]
 
