@@ -17,6 +17,9 @@ is its public face and re-exports what the rest of the code uses.
   (:mod:`workers.pipeline.themes.words`), which staff can rename. An unsure question that
   resembles nothing seen so far keeps its best-guess theme (when above ``floor``) but is
   remembered; if a second unsure question like it arrives, the two found a discovered theme.
+* Members of one duplicate group share a theme: after grouping, the pipeline gives each new
+  member the group's vote (:func:`workers.pipeline.themes.groups.group_theme`; staff-chosen
+  themes outvote the classifier's).
 * Staff feedback: :meth:`ThemeClassifier.learn` adds a question's embedding as an extra
   example of the theme staff chose, and pins that question to the theme so the classifier
   never changes it.
