@@ -93,3 +93,18 @@ def test_a_dropped_added_theme_folds_back_into_the_theme_it_came_from() -> None:
     assert set(full["fly_tipping"].examples) <= set(folded["rural"].examples)
     assert set(full["domestic_abuse"].keywords) <= set(folded["violence"].keywords)
     assert not set(full["wildlife"].examples) & set(folded["rural"].examples)
+
+
+def test_the_leave_one_set_out_replay_gives_the_pipelines_themes(embedder, tmp_path) -> None:
+    from bench.eval_blind import load, run
+    from bench.eval_theme_sets import Setting, capture, predict
+
+    lines = (ROOT / "bench/data/policing_questions.jsonl").read_text().splitlines()[:300]
+    path = tmp_path / "part.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    captured = capture(path, "dup_group", Pipeline(embedder=embedder))
+    replayed = predict(captured, Setting(frozenset(ADDED)), embedder)
+    out = run(load(path, "dup_group"), Pipeline(embedder=embedder))
+    assert replayed == [str(o["theme"]) for o in out]
+    # the replay of the earlier setting (no vote) differs where a group outvoted a member
+    assert predict(captured, Setting(frozenset(ADDED), vote=False), embedder) != replayed
