@@ -5,6 +5,7 @@ Each section is produced by its own script (run it alone to repeat one figure):
 * ``python -m bench.eval_grouping``    staff clicks, suggestions and themes on every labelled set
 * ``python -m bench.eval_dedupe``      duplicate matching on QQP, COVID-Q and our policing set
 * ``python -m bench.eval_themes``      theme grouping on our policing set (held-out half)
+* ``python -m bench.eval_theme_sets``  theme V on every labelled set, leave one set out
 * ``python -m bench.eval_moderation``  abuse / spam / out-of-scope / personal-data flags
 * ``python -m bench.embedders``        embedding candidates: quality, speed, install size
 * ``python -m bench.throughput``       worker throughput and per-question cost as a meeting grows
@@ -34,6 +35,7 @@ SECTIONS: list[tuple[str, list[str]]] = [
     ("Grouping as staff feel it", ["bench.eval_grouping"]),
     ("Duplicate matching", ["bench.eval_dedupe"]),
     ("Theme grouping", ["bench.eval_themes"]),
+    ("Theme V on every labelled set", ["bench.eval_theme_sets"]),
     ("Moderation and personal data", ["bench.eval_moderation"]),
     ("Worker throughput and growth", ["bench.throughput"]),
     ("Social collectors", ["bench.collectors"]),

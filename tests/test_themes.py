@@ -226,7 +226,7 @@ def test_eval_v_measure_matches_known_values():
 
 
 def test_a_discovered_theme_keeps_a_bounded_sample_of_its_members() -> None:
-    from workers.pipeline.theme_discovery import MEMBER_SAMPLE, ThemeDiscovery
+    from workers.pipeline.themes.discovery import MEMBER_SAMPLE, ThemeDiscovery
 
     rng = np.random.default_rng(3)
     discovery = ThemeDiscovery({}, dim=8)

@@ -10,7 +10,7 @@ from tqdm import tqdm
 
 from domain.models.enums import QuestionKind
 from workers.pipeline.engine import Analysis, Item, Pipeline
-from workers.pipeline.taxonomy import auto_label
+from workers.pipeline.themes.taxonomy import auto_label
 
 
 class InputError(ValueError):

@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from domain.models import Theme as ThemeRow
-from workers.pipeline.taxonomy import AUTO_LABEL, auto_label
 from workers.pipeline.themes import Theme, ThemeAssignment, ThemeClassifier, load_seed_taxonomy
+from workers.pipeline.themes.taxonomy import AUTO_LABEL, auto_label
 
 
 def unique_label(session: Session, label: str, row_id: int | None = None) -> str:

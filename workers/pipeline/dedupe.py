@@ -307,6 +307,10 @@ class DedupeIndex(BatchPlanner):
             self._move(item, group_key)
         item.staff_placed = True
 
+    def theme_of(self, item_id: str) -> str | None:
+        """The theme recorded for a placed question."""
+        return self._items[item_id].theme
+
     def set_theme(self, item_id: str, theme: str | None) -> None:
         """Record a question's (new) theme, e.g. after staff re-themed it.
 

@@ -22,6 +22,7 @@ from workers.pipeline.moderation_head import learned_flags
 from workers.pipeline.normalise import Normalised, normalise
 from workers.pipeline.personal_data import find_personal_data, flag_personal_data, redact
 from workers.pipeline.themes import Theme, ThemeAssignment, ThemeClassifier, load_seed_taxonomy
+from workers.pipeline.themes.groups import group_theme
 
 #: Flags that send a question to the moderation queue instead of the agenda.
 BLOCKING = frozenset({ABUSE, SPAM, OUT_OF_SCOPE})
@@ -163,6 +164,8 @@ class Pipeline:
             by_row[i] if i in by_row else self.dedupe.decide(*rows[i], theme=slugs[i])
             for i in range(len(items))
         ]
+        for i in clean:
+            themes[i] = self._group_theme(items[i].id, matches[i].group_key, themes[i])
         clock.lap("dedupe")
         self.last_timings = clock.laps
 
@@ -179,6 +182,29 @@ class Pipeline:
             )
             for i, item in enumerate(items)
         ]
+
+    def _group_theme(
+        self, item_id: str, group_key: str, own: ThemeAssignment | None
+    ) -> ThemeAssignment | None:
+        """The theme ``item_id`` takes as a member of ``group_key``: the group's vote.
+
+        Members placed earlier vote with the theme they were given; staff-chosen themes
+        outvote the classifier's. A pinned question keeps its own theme.
+        """
+        if own is None or own.pinned:
+            return own
+        members = self.dedupe.members(group_key)
+        staff = [s for m in members if (s := self.classifier.pinned(m)) is not None]
+        slug = group_theme([self.dedupe.theme_of(m) for m in members], staff)
+        if slug is None or slug == own.slug or slug not in self.classifier.slugs():
+            return own
+        self.dedupe.set_theme(item_id, slug)
+        return ThemeAssignment(
+            slug,
+            self.classifier.label(slug),
+            own.score,
+            self.classifier.is_discovered(slug),
+        )
 
     def _embed(self, masked: Sequence[str]) -> np.ndarray:
         """Embed place-masked texts, each distinct text once; reuse the index's vector for a

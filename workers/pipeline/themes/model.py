@@ -2,7 +2,7 @@
 
 A :class:`ThemeModel` is the classifier's working record of a taxonomy theme or of a theme
 found by discovery. The scorer, discovery and persistence all read and update these records;
-the public view of a theme is :class:`workers.pipeline.theme_classifier.ThemeInfo`.
+the public view of a theme is :class:`workers.pipeline.themes.classifier.ThemeInfo`.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from workers.pipeline.taxonomy import Theme
+from workers.pipeline.themes.taxonomy import Theme
 
 __all__ = ["ThemeModel", "unit_vector"]
 

@@ -6,23 +6,26 @@ is its public face and re-exports what the rest of the code uses.
 
 * The taxonomy is data: a list of :class:`Theme` records (slug, label, description, example
   phrasings, optional keyword cues), seeded from ``taxonomy.yaml`` and editable by staff
-  (:mod:`workers.pipeline.taxonomy`).
+  (:mod:`workers.pipeline.themes.taxonomy`).
 * A question is scored against every theme by embedding similarity to the theme prototype
   (the mean of its example and description embeddings), to its nearest examples, plus a small
-  bonus for keyword cues (:mod:`workers.pipeline.theme_scoring`). The best theme wins when its
-  score reaches ``threshold`` (:mod:`workers.pipeline.theme_classifier`).
-* A question that fits no theme goes to *discovery* (:mod:`workers.pipeline.theme_discovery`):
+  bonus for keyword cues (:mod:`workers.pipeline.themes.scoring`). The best theme wins when its
+  score reaches ``threshold`` (:mod:`workers.pipeline.themes.classifier`).
+* A question that fits no theme goes to *discovery* (:mod:`workers.pipeline.themes.discovery`):
   online leader clustering over such questions forms new-theme candidates (slugs ``new:1``,
   ``new:2``...), each with an automatic label made of its most distinctive words
-  (:mod:`workers.pipeline.theme_words`), which staff can rename. An unsure question that
+  (:mod:`workers.pipeline.themes.words`), which staff can rename. An unsure question that
   resembles nothing seen so far keeps its best-guess theme (when above ``floor``) but is
   remembered; if a second unsure question like it arrives, the two found a discovered theme.
+* Members of one duplicate group share a theme: after grouping, the pipeline gives each new
+  member the group's vote (:func:`workers.pipeline.themes.groups.group_theme`; staff-chosen
+  themes outvote the classifier's).
 * Staff feedback: :meth:`ThemeClassifier.learn` adds a question's embedding as an extra
   example of the theme staff chose, and pins that question to the theme so the classifier
   never changes it.
 * :meth:`ThemeClassifier.to_state` / :meth:`ThemeClassifier.from_state` give a JSON-safe
   snapshot (labels, learned examples, discovered themes, pins) to keep between runs
-  (:mod:`workers.pipeline.theme_state`).
+  (:mod:`workers.pipeline.themes.state`).
 
 Embeddings come from any object with ``embed(texts) -> float32 (n, dim)`` with unit rows and a
 ``dim`` attribute (see :mod:`workers.pipeline.embedding`). Scoring a batch costs a few matrix
@@ -31,7 +34,8 @@ products; discovery is a short Python loop over the questions that fit no theme.
 
 from __future__ import annotations
 
-from workers.pipeline.taxonomy import (
+from workers.pipeline.themes.classifier import ThemeAssignment, ThemeClassifier, ThemeInfo
+from workers.pipeline.themes.taxonomy import (
     DISCOVERED_PREFIX,
     TAXONOMY_PATH,
     Theme,
@@ -39,8 +43,7 @@ from workers.pipeline.taxonomy import (
     load_taxonomy,
     themes_from_records,
 )
-from workers.pipeline.theme_classifier import ThemeAssignment, ThemeClassifier, ThemeInfo
-from workers.pipeline.theme_words import distinctive_label
+from workers.pipeline.themes.words import distinctive_label
 
 __all__ = [
     "DISCOVERED_PREFIX",

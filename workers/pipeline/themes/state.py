@@ -1,6 +1,6 @@
 """The JSON-safe snapshot format of a theme classifier, piece by piece.
 
-:meth:`ThemeClassifier.to_state <workers.pipeline.theme_classifier.ThemeClassifier.to_state>`
+:meth:`ThemeClassifier.to_state <workers.pipeline.themes.classifier.ThemeClassifier.to_state>`
 and ``from_state`` assemble a snapshot from these pieces: one entry per theme (its taxonomy
 record, staff label and staff examples, and for discovered themes their members), the
 discovery bookkeeping (unsure questions, slug counters, label background). Vectors are stored
@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from workers.pipeline.theme_discovery import Orphan, ThemeDiscovery
-from workers.pipeline.theme_model import ThemeModel
+from workers.pipeline.themes.discovery import Orphan, ThemeDiscovery
+from workers.pipeline.themes.model import ThemeModel
 
 __all__ = [
     "STATE_VERSION",

@@ -86,5 +86,5 @@ def load_taxonomy(path: Path) -> list[Theme]:
 
 
 def load_seed_taxonomy() -> list[Theme]:
-    """The seed taxonomy shipped with the code (``workers/pipeline/taxonomy.yaml``)."""
+    """The seed taxonomy shipped with the code (``workers/pipeline/themes/taxonomy.yaml``)."""
     return load_taxonomy(TAXONOMY_PATH)

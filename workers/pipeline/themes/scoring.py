@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from workers.pipeline.theme_model import ThemeModel, unit_vector
+from workers.pipeline.themes.model import ThemeModel, unit_vector
 
 __all__ = ["ScoreWeights", "TaxonomyScorer", "knn_mean"]
 

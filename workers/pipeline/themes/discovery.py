@@ -10,7 +10,7 @@ come from its latest :data:`MEMBER_SAMPLE` members, so adding a question, relabe
 saving the state cost the same in a meeting of 1,000 questions as in one of 100,000.
 
 The decisions of when a question goes to discovery are the classifier's
-(:mod:`workers.pipeline.theme_classifier`); this module keeps the discovered themes, their
+(:mod:`workers.pipeline.themes.classifier`); this module keeps the discovered themes, their
 centroids and members, the remembered unsure questions and the background word counts.
 """
 
@@ -22,9 +22,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from workers.pipeline.taxonomy import DISCOVERED_PREFIX
-from workers.pipeline.theme_model import ThemeModel, unit_vector
-from workers.pipeline.theme_words import content_terms, distinctive_label
+from workers.pipeline.themes.model import ThemeModel, unit_vector
+from workers.pipeline.themes.taxonomy import DISCOVERED_PREFIX
+from workers.pipeline.themes.words import content_terms, distinctive_label
 
 __all__ = ["MEMBER_SAMPLE", "Orphan", "ThemeDiscovery"]
 
