@@ -20,11 +20,17 @@ from typing import Any
 from bench.eval_blind import INPUT_FIELDS, load
 from bench.grouping_metrics import staff_clicks
 from workers.batch import read_items
+from workers.learning.pairs import MeetingDecisions
 from workers.pipeline.engine import Pipeline
 
 
-def correct(pipeline: Pipeline, rows: Sequence[dict[str, Any]]) -> int:
-    """Staff put every placed question of ``rows`` in one group per ask; returns the clicks."""
+def correct(
+    pipeline: Pipeline, rows: Sequence[dict[str, Any]], log: MeetingDecisions | None = None
+) -> int:
+    """Staff put every placed question of ``rows`` in one group per ask; returns the clicks.
+
+    ``log`` records each decision (the question and the group it was taken out of).
+    """
     index = pipeline.dedupe
     target: dict[str, str] = {}
     clicks = 0
@@ -34,13 +40,18 @@ def correct(pipeline: Pipeline, rows: Sequence[dict[str, Any]]) -> int:
             continue
         ask = row["_ask"]
         if ask not in target:
-            others = [m for m in index.members(index.group_of(qid)) if m != qid]
+            before = index.group_of(qid)
+            others = [m for m in index.members(before) if m != qid]
             if others:
                 target[ask] = index.split(qid)
                 clicks += 1
+                if log is not None:
+                    log.decided(qid, before)
             else:
                 target[ask] = index.group_of(qid)
         elif index.group_of(qid) != target[ask]:
+            if log is not None:
+                log.decided(qid, index.group_of(qid))
             index.pin(qid, target[ask])
             clicks += 1
     return clicks

@@ -88,6 +88,11 @@ class Settings:
     graph_stream_url: str = "https://streaming-graph.facebook.com"
     # Seconds one live collector job streams or polls before handing over to the next.
     collector_window: float = 55.0
+    # Duplicate matching maps the model's vectors through the layer learned from staff
+    # decisions of past meetings (workers/learning/); off until a blind set shows it helps.
+    learned_layer: bool = False
+    # New staff decisions (moves, merges, splits) needed before the daily job retrains it.
+    learned_layer_min_decisions: int = 50
     testing: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 

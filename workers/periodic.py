@@ -20,6 +20,8 @@ PERIODIC_JOBS: tuple[Periodic, ...] = (
     Periodic("purge-outbox", "workers.maintenance.purge_outbox", 3600),
     Periodic("erase-expired-personal-data", "workers.maintenance.erase_expired", 3600),
     Periodic("recover-answer-sends", "workers.answers.recover_sends", 60),
+    # daily; it trains only when staff made LEARNED_LAYER_MIN_DECISIONS new grouping decisions
+    Periodic("retrain-learned-layer", "workers.learning.jobs.retrain_layer", 86400),
 )
 
 

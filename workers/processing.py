@@ -31,6 +31,9 @@ from domain.models import (
     SubmissionStatus,
 )
 from domain.runtime import Runtime
+from workers.learning.layer import LearnedLayer
+from workers.learning.store import latest_version_id, load_layer
+from workers.pipeline.embedding import default_embedder
 from workers.pipeline.engine import Analysis, Item, Pipeline, StageClock, is_new
 from workers.pipeline.normalise import normalise
 from workers.pipeline.themes import ThemeClassifier
@@ -51,9 +54,11 @@ class MeetingState:
     last_promotion: datetime | None = None
     theme_version: int = 0
     known_submissions: set[int] = field(default_factory=set)
+    layer_version: int | None = None
 
 
 _states: dict[tuple[str, int], MeetingState] = {}
+_layers: dict[tuple[str, int], LearnedLayer] = {}
 
 
 def process_batch(rt: Runtime, meeting_id: int, limit: int) -> int:
@@ -217,14 +222,33 @@ def _suggestions(
 
 def _state(rt: Runtime, meeting_id: int) -> MeetingState:
     key = (rt.settings.resolved_database_url() + "|" + rt.prefix, meeting_id)
+    version, layer = _layer(rt)
     state = _states.get(key)
+    if state is not None and state.layer_version != version:
+        # a new layer maps vectors differently: rebuild the meeting's index from the database
+        # (its groups live there), as a restarted worker would
+        state = None
     if state is None:
         with rt.db.transaction() as session:
             seed_taxonomy(session)
-        pipeline = Pipeline()
-        state = MeetingState(pipeline=pipeline, themes=ThemeMap())
+        pipeline = Pipeline(layer=layer)
+        state = MeetingState(pipeline=pipeline, themes=ThemeMap(), layer_version=version)
         _states[key] = state
     return state
+
+
+def _layer(rt: Runtime) -> tuple[int | None, LearnedLayer | None]:
+    """The newest learned layer for this worker's sentence model, when LEARNED_LAYER is on."""
+    if not rt.settings.learned_layer:
+        return None, None
+    with rt.db.transaction() as session:
+        version = latest_version_id(session, default_embedder().name)
+        if version is None:
+            return None, None
+        key = (rt.settings.resolved_database_url(), version)
+        if key not in _layers:
+            _layers[key] = load_layer(session, version)
+    return version, _layers[key]
 
 
 def _catch_up(rt: Runtime, session: Session, meeting_id: int, state: MeetingState) -> None:
@@ -266,7 +290,7 @@ def _catch_up(rt: Runtime, session: Session, meeting_id: int, state: MeetingStat
             continue
         vec = np.frombuffer(blob, dtype=np.float16).astype(np.float32)
         theme = state.themes.slug_for(theme_id) if theme_id is not None else None
-        state.pipeline.dedupe.place(str(sub_id), n.match_text, vec, location, n.hash, theme=theme)
+        state.pipeline.place_stored(str(sub_id), n.match_text, vec, location, n.hash, theme)
     _apply_staff_decisions(session, meeting_id, state)
     _apply_promotions(session, meeting_id, state)
 
@@ -290,7 +314,7 @@ def _apply_promotions(session: Session, meeting_id: int, state: MeetingState) ->
         n = normalise(raw)
         vec = np.frombuffer(blob, dtype=np.float16).astype(np.float32)
         theme = state.themes.slug_for(theme_id) if theme_id is not None else None
-        state.pipeline.dedupe.place(str(sub_id), n.match_text, vec, location, n.hash, theme=theme)
+        state.pipeline.place_stored(str(sub_id), n.match_text, vec, location, n.hash, theme)
 
 
 def _apply_staff_decisions(session: Session, meeting_id: int, state: MeetingState) -> None:

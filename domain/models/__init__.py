@@ -24,6 +24,7 @@ from domain.models.enums import (
     Role,
     SubmissionStatus,
 )
+from domain.models.learned_layer import LearnedLayerVersion
 from domain.models.meeting import Meeting
 from domain.models.onair import LiveSuggestion, OnAir
 from domain.models.outbox import OutboxMessage
@@ -47,6 +48,7 @@ __all__ = [
     "CollectorState",
     "Coverage",
     "DeliveryStatus",
+    "LearnedLayerVersion",
     "LiveSuggestion",
     "Meeting",
     "MeetingKind",

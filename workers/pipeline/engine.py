@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from domain.models.enums import QuestionKind
+from workers.learning.layer import LearnedLayer
 from workers.pipeline.dedupe import DedupeIndex, MatchDecision, MatchKind, mask_location
 from workers.pipeline.embedding import Embedder, default_embedder
 from workers.pipeline.kind import classify_kinds
@@ -84,8 +85,12 @@ class Pipeline:
         dedupe: DedupeIndex | None = None,
         classifier: ThemeClassifier | None = None,
         repeats: RepeatTracker | None = None,
+        layer: LearnedLayer | None = None,
     ) -> None:
+        """A fresh pipeline; ``layer`` (learned from staff decisions of past meetings) maps
+        the vectors duplicate matching compares, and nothing else."""
         self.embedder = embedder or default_embedder()
+        self.layer = layer
         self.dedupe = (
             dedupe if dedupe is not None else DedupeIndex(self.embedder.dim, embedder=self.embedder)
         )
@@ -153,8 +158,9 @@ class Pipeline:
             kinds[i] is not QuestionKind.QUESTION or any(f.code in BLOCKING for f in fl)
             for i, fl in enumerate(flags)
         ]
+        matching = self.layer.apply(vectors) if self.layer is not None else vectors
         rows = [
-            (item.id, norms[i].match_text, vectors[i], item.location, norms[i].hash)
+            (item.id, norms[i].match_text, matching[i], item.location, norms[i].hash)
             for i, item in enumerate(items)
         ]
         clean = [i for i in range(len(items)) if not blocked[i]]
@@ -214,13 +220,28 @@ class Pipeline:
         for i, text in enumerate(masked):
             known = self.dedupe.vector_of_text(text)
             if known is not None:
-                out[i] = known
+                out[i] = known if self.layer is None else self.layer.unapply(known[None])[0]
             else:
                 todo.setdefault(text, []).append(i)
         if todo:
             for vec, rows in zip(self.embedder.embed(list(todo)), todo.values(), strict=True):
                 out[rows] = vec
         return out
+
+    def place_stored(
+        self,
+        item_id: str,
+        match_text: str,
+        vector: np.ndarray,
+        location: str | None,
+        text_hash: str,
+        theme: str | None = None,
+    ) -> None:
+        """Place a question analysed before (by another process) from its stored model
+        vector, through the same learned layer as :meth:`analyse`."""
+        if self.layer is not None:
+            vector = self.layer.apply(vector[None])[0]
+        self.dedupe.place(item_id, match_text, vector, location, text_hash, theme=theme)
 
     def pin_group(self, item_id: str, group_key: str) -> None:
         """Staff placed ``item_id`` in the group keyed ``group_key``: never undone."""

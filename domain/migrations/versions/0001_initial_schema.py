@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-01 23:06:47.736944
+Create Date: 2026-12-02 01:11:38.268167
 """
 
 from __future__ import annotations
@@ -28,6 +28,21 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_api_token")),
         sa.UniqueConstraint("token_hash", name=op.f("uq_api_token_token_hash")),
     )
+    op.create_table(
+        "learned_layer",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("embedder", sa.String(length=80), nullable=False),
+        sa.Column("sha256", sa.String(length=64), nullable=False),
+        sa.Column("weights", sa.LargeBinary(), nullable=False),
+        sa.Column("decisions_upto", sa.Integer(), nullable=False),
+        sa.Column("report", sa.JSON(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_learned_layer")),
+        sa.UniqueConstraint("embedder", "sha256", name=op.f("uq_learned_layer_embedder_sha256")),
+    )
+    with op.batch_alter_table("learned_layer", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_learned_layer_embedder"), ["embedder"], unique=False)
+
     op.create_table(
         "meeting",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -705,5 +720,9 @@ def downgrade() -> None:
 
     op.drop_table("outbox_message")
     op.drop_table("meeting")
+    with op.batch_alter_table("learned_layer", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_learned_layer_embedder"))
+
+    op.drop_table("learned_layer")
     op.drop_table("api_token")
     # ### end Alembic commands ###

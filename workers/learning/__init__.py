@@ -1,0 +1,1 @@
+"""Learning across meetings from staff decisions: pairs, the learned layer, its job."""
