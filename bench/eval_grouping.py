@@ -4,8 +4,8 @@
     python -m bench.eval_grouping --json
 
 Each set runs through exactly the code of `openfloor cluster` (:mod:`bench.eval_blind`). Sets:
-our policing set (labelled at the agenda-point level: `dup_group`) and every blind set that
-has become development data (`bench/data/blind/*.jsonl`, labelled at the ask level).
+our policing set at both levels (`ask`, and the agenda item `dup_group`) and every blind grouping
+set that has become development data (`bench/data/blind/group*.jsonl`, labelled at the ask level).
 """
 
 from __future__ import annotations
@@ -17,13 +17,16 @@ from typing import Any
 
 from bench.datasets import POLICING_FILE
 from bench.eval_blind import load, run, score
-from bench.training_pairs import BLIND_DIR
+from bench.training_pairs import development_sets
 
 
 def sets() -> list[tuple[str, Path, str]]:
     """(name, path, group-level label field) of every development set."""
-    out = [("policing_questions (agenda points)", POLICING_FILE, "dup_group")]
-    out += [(f"blind/{p.name} (asks)", p, "ask") for p in sorted(BLIND_DIR.glob("*.jsonl"))]
+    out = [
+        ("policing_questions (asks)", POLICING_FILE, "ask"),
+        ("policing_questions (agenda items)", POLICING_FILE, "dup_group"),
+    ]
+    out += [(f"blind/{p.name} (asks)", p, "ask") for p in development_sets()]
     return out
 
 

@@ -1,11 +1,14 @@
 """Training pairs for the domain sentence model, from committed labelled sets.
 
-    python -m bench.training_pairs            # writes bench/data/training/pairs.jsonl
+    python -m bench.training_pairs                          # writes bench/data/training/pairs.jsonl
+    python -m bench.training_pairs --exclude group3.jsonl   # leave a development set out
 
-Each line is ``{"anchor", "positive", "negative", "source"}``: two questions of the same ask
-(or, for the policing set, the same agenda point) and a hard negative from the same theme but
-another ask. Texts are what the worker embeds: normalised match text with the sender's place
-masked out. ``scripts/train_embedder.py`` trains on this file.
+Each line is ``{"anchor", "positive", "negative", "source"}``: two questions of the same **ask**
+(one answer serves both) and a hard negative of another ask from the same agenda item when the
+item has one (half the time), otherwise from the same theme. The policing set's ask is ``ask``
+and its item ``dup_group``; the development sets (``bench/data/blind/group*.jsonl``) carry
+``ask``, ``item`` and ``theme``. Texts are what the worker embeds: normalised match text with the
+sender's place masked out. ``scripts/train_embedder.py`` trains on this file.
 """
 
 from __future__ import annotations
@@ -21,10 +24,11 @@ from workers.pipeline.match_rules import mask_location
 from workers.pipeline.normalise import normalise
 
 BLIND_DIR = REPO_ROOT / "bench" / "data" / "blind"
-WRITTEN = REPO_ROOT / "bench" / "data" / "training" / "written_pairs.jsonl"
 OUTPUT = REPO_ROOT / "bench" / "data" / "training" / "pairs.jsonl"
 SEED = 8
-MAX_PER_GROUP = 12
+MAX_PER_ASK = 12
+#: Share of negatives drawn from the anchor's own agenda item when it holds another ask.
+SAME_ITEM_SHARE = 0.5
 
 
 def _text(row: dict[str, object]) -> str:
@@ -32,49 +36,53 @@ def _text(row: dict[str, object]) -> str:
 
 
 def pairs_from_set(
-    rows: Iterable[dict[str, object]], group_field: str, source: str, rng: random.Random
+    rows: Iterable[dict[str, object]], item_field: str, source: str, rng: random.Random
 ) -> list[dict[str, str | None]]:
-    """(anchor, positive, hard negative) triples inside each group of one labelled set."""
-    groups: dict[str, list[str]] = {}
+    """(anchor, positive, hard negative) triples inside each ask of one labelled set."""
+    asks: dict[str, list[str]] = {}
+    item_of: dict[str, str] = {}
     theme_of: dict[str, str] = {}
     for row in rows:
-        if row.get("flags") and "spam" in row["flags"]:  # type: ignore[operator]
+        if "spam" in (row.get("flags") or ()):  # type: ignore[operator]
             continue
-        key = str(row[group_field])
-        groups.setdefault(key, []).append(_text(row))
+        key = str(row["ask"])
+        asks.setdefault(key, []).append(_text(row))
+        item_of[key] = str(row[item_field])
         theme_of[key] = str(row.get("theme"))
+    by_item: dict[str, list[str]] = {}
     by_theme: dict[str, list[str]] = {}
-    for key, theme in theme_of.items():
-        by_theme.setdefault(theme, []).append(key)
+    for key in asks:
+        by_item.setdefault(item_of[key], []).append(key)
+        by_theme.setdefault(theme_of[key], []).append(key)
     out: list[dict[str, str | None]] = []
-    for key, texts in sorted(groups.items()):
+    for key, texts in sorted(asks.items()):
         texts = [t for t in dict.fromkeys(texts) if t]
         combos = [(a, b) for i, a in enumerate(texts) for b in texts[i + 1 :]]
         rng.shuffle(combos)
-        others = [k for k in by_theme[theme_of[key]] if k != key]
-        for a, b in combos[:MAX_PER_GROUP]:
-            negative = rng.choice(groups[rng.choice(others)]) if others else None
+        same_item = [k for k in by_item[item_of[key]] if k != key]
+        same_theme = [k for k in by_theme[theme_of[key]] if k != key]
+        for a, b in combos[:MAX_PER_ASK]:
+            pool = same_item if same_item and rng.random() < SAME_ITEM_SHARE else same_theme
+            pool = pool or same_item
+            negative = rng.choice(asks[rng.choice(pool)]) if pool else None
             out.append({"anchor": a, "positive": b, "negative": negative, "source": source})
     return out
 
 
+def development_sets() -> list[Path]:
+    """The development sets labelled at the ask level (``group*.jsonl``), in name order."""
+    return sorted(BLIND_DIR.glob("group*.jsonl"))
+
+
 def build(exclude: Iterable[str] = ()) -> list[dict[str, str | None]]:
-    """Every training triple, in a fixed order; ``exclude`` names blind files to leave out
-    (left out before sampling, so the result is what it was before those files existed)."""
+    """Every training triple, in a fixed order; ``exclude`` names development files to leave out
+    (e.g. ``group3.jsonl``, to score a model on a set it never saw)."""
     rng = random.Random(SEED)
     out = pairs_from_set(_read(POLICING_FILE), "dup_group", "policing_questions", rng)
     skip = set(exclude)
-    for path in sorted(p for p in BLIND_DIR.glob("*.jsonl") if p.name not in skip):
-        out += pairs_from_set(_read(path), "ask", f"blind/{path.name}", rng)
-    if WRITTEN.exists():
-        for row in _read(WRITTEN):
-            neg = row.get("negative")
-            out.append({
-                "anchor": normalise(str(row["anchor"])).match_text,
-                "positive": normalise(str(row["positive"])).match_text,
-                "negative": normalise(str(neg)).match_text if neg else None,
-                "source": "written",
-            })  # fmt: skip
+    for path in development_sets():
+        if path.name not in skip:
+            out += pairs_from_set(_read(path), "item", f"blind/{path.name}", rng)
     rng.shuffle(out)
     return out
 

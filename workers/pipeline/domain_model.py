@@ -1,4 +1,4 @@
-"""The domain sentence model: all-MiniLM-L6-v2 fine-tuned on this project's policing questions.
+"""The domain sentence model: all-MiniLM-L6-v2 fine-tuned on our questions at the ask level.
 
 Shipped in this package as one int8 ONNX file (``models/openfloor-minilm-policing-int8.onnx``),
 produced by ``scripts/train_embedder.py`` from the committed pairs in
@@ -21,10 +21,10 @@ from workers.pipeline.embedding import (
 
 DOMAIN_MODEL_PATH = MODELS_DIR / "openfloor-minilm-policing-int8.onnx"
 #: sha256 of the shipped file (printed by scripts/train_embedder.py).
-DOMAIN_MODEL_SHA256 = "3ec250ab3599fd7269de1cc93cf5762f56df1dbb9a5301a7353931897acbe997"
+DOMAIN_MODEL_SHA256 = "c831939dd5c37a7e1001ac18fc9bb7b565c46e9dd3a8d8a639d302a939d9cad5"
 DOMAIN_MODEL_NAME = "openfloor-minilm-policing-int8"
 #: The training data of the shipped file (``python -m bench.training_pairs`` arguments).
-TRAINED_ON = "policing_questions + blind/group1: --exclude group2.jsonl (1019 triples)"
+TRAINED_ON = "policing_questions (asks) + blind/group1-3: no --exclude (1677 triples)"
 
 
 def load_domain_model(
