@@ -24,7 +24,7 @@ from domain.models.enums import (
     Role,
     SubmissionStatus,
 )
-from domain.models.meeting import Meeting
+from domain.models.meeting import Meeting, MeetingState
 from domain.models.onair import LiveSuggestion, OnAir
 from domain.models.outbox import OutboxMessage
 from domain.models.question import Question, QuestionGroup
@@ -50,6 +50,7 @@ __all__ = [
     "LiveSuggestion",
     "Meeting",
     "MeetingKind",
+    "MeetingState",
     "MeetingStatus",
     "OnAir",
     "OutboxMessage",
