@@ -60,6 +60,10 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+#: gunicorn closes a keep-alive connection idle for 2 s: never reuse one idle this long.
+IDLE_SECONDS = 1.0
+
+
 class _Connections:
     """Keep-alive HTTP/1.1 connections, opened on demand and reused (plain asyncio streams).
 
@@ -70,14 +74,18 @@ class _Connections:
     def __init__(self, url: str) -> None:
         parts = urlsplit(url)
         self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
-        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter, float]] = []
         self.opened = 0
 
     async def post(self, path: str, body: bytes, token: str) -> int:
         """POST ``body`` as JSON; returns the status code."""
-        if self.idle:
-            reader, writer = self.idle.pop()
-        else:
+        reader = writer = None
+        while self.idle and writer is None:
+            reader, writer, used = self.idle.pop()
+            if time.monotonic() - used > IDLE_SECONDS:  # gunicorn may have closed it
+                writer.close()
+                reader = writer = None
+        if reader is None or writer is None:
             reader, writer = await asyncio.open_connection(self.host, self.port)
             self.opened += 1
         auth = f"Authorization: Bearer {token}\r\n" if token else ""
@@ -94,11 +102,11 @@ class _Connections:
         if fields.get("connection") == "close":
             writer.close()
         else:
-            self.idle.append((reader, writer))
+            self.idle.append((reader, writer, time.monotonic()))
         return status
 
     def close(self) -> None:
-        for _, writer in self.idle:
+        for _, writer, _ in self.idle:
             writer.close()
 
 
