@@ -37,7 +37,7 @@ from intake import outbox
 from intake.api_access import ApiError, TokenInfo, authenticate
 from intake.forms import QUESTION_LIMIT
 from intake.submit import submit
-from intake.validation import validate_submission
+from intake.validation import EMAIL_LIMIT, EVENT_LIMIT, NAME_LIMIT, TOWN_LIMIT, validate_submission
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +56,13 @@ STRING_FIELDS = (
     "received_at",
 )
 FIELDS = (*STRING_FIELDS, "consent_publish")
+SENT_LIMITS = {
+    "text": ("Question", QUESTION_LIMIT),
+    "author_name": ("Name", NAME_LIMIT),
+    "location": ("Town", TOWN_LIMIT),
+    "contact_email": ("Email address", EMAIL_LIMIT),
+    "event_name": ("Event name", EVENT_LIMIT),
+}
 # Validation's field names → this API's.
 NAMES = {
     "text": "text",
@@ -202,10 +209,11 @@ def create_submission(meeting_id: str) -> tuple[Response, int, dict[str, str]]:
             errors[key] = "Must be a string"
             value = None
         values[key] = value
-    text = values["text"]
-    if text is not None and len(text) > QUESTION_LIMIT:
-        # as the OpenAPI schema says: counted as sent, before control characters are removed
-        errors["text"] = f"Question must be {QUESTION_LIMIT} characters or fewer"
+    # as the OpenAPI schema says: lengths count as sent, before control characters are removed
+    for key, (label, limit) in SENT_LIMITS.items():
+        value = values[key]
+        if value is not None and len(value) > limit:
+            errors[key] = f"{label} must be {limit} characters or fewer"
     consent = body.get("consent_publish", False)
     if consent is None:
         consent = False
