@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from typing import Any
 
 from redis import Redis
@@ -81,16 +81,19 @@ class SubmissionMessage:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able form."""
-        return asdict(self)
+        # every field is a str, int, bool or None: a shallow copy is asdict() without its cost
+        return {name: getattr(self, name) for name in _FIELD_NAMES}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SubmissionMessage:
         """Parse a message, ignoring unknown keys from newer producers."""
-        known = {f.name for f in fields(cls)}
         try:
-            return cls(**{k: v for k, v in data.items() if k in known})
+            return cls(**{k: v for k, v in data.items() if k in _FIELD_NAMES})
         except TypeError as exc:
             raise InvalidMessage(str(exc)) from exc
+
+
+_FIELD_NAMES = tuple(f.name for f in fields(SubmissionMessage))
 
 
 def job_id_for(channel: str, external_id: str) -> str:
@@ -137,15 +140,18 @@ def repush(redis: Redis, prefix: str, message: SubmissionMessage) -> bool:
 _ALIVE = (JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED, JobStatus.STARTED)
 
 
-def push_many(redis: Redis, prefix: str, messages: Sequence[SubmissionMessage]) -> int:
+def push_many(
+    redis: Redis, prefix: str, messages: Sequence[SubmissionMessage], *, fresh: bool = False
+) -> int:
     """Enqueue a backlog as batch jobs of up to BATCH_SIZE messages; returns jobs enqueued.
 
     A single message keeps its own job (and job id). A batch's job id is derived from its
     messages' ids, so pushing the same batch again is a no-op; a message that ends up in two
-    different batches is stored once, by the submission's unique key.
+    different batches is stored once, by the submission's unique key. ``fresh``: as for
+    :func:`push`, the messages were just stored for the first time.
     """
     if len(messages) == 1:
-        return int(push(redis, prefix, messages[0]))
+        return int(push(redis, prefix, messages[0], fresh=fresh))
     enqueued = 0
     for start in range(0, len(messages), BATCH_SIZE):
         chunk = messages[start : start + BATCH_SIZE]

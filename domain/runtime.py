@@ -6,6 +6,7 @@ with :func:`install` before it takes jobs. Building a Runtime does no I/O.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from redis import Redis
@@ -22,6 +23,8 @@ class Runtime:
     redis_url: str
     db: Database = field(default_factory=Database)
     _redis: Redis | None = None
+    #: Called by :meth:`close` (background threads bound to this runtime stop).
+    on_close: list[Callable[[], None]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.db.bind(self.settings.resolved_database_url())
@@ -44,7 +47,9 @@ class Runtime:
         return self.settings.queue_prefix
 
     def close(self) -> None:
-        """Release pooled connections."""
+        """Stop what was bound to this runtime and release pooled connections."""
+        while self.on_close:
+            self.on_close.pop()()
         self.db.dispose()
         if self._redis is not None:
             self._redis.close()

@@ -8,7 +8,6 @@ token is harmless: it answers 200 with the first submission's reference and stor
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import re
 import uuid
@@ -18,25 +17,32 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from flask import Blueprint, Response, jsonify, request, url_for
-from flask_limiter.util import get_remote_address
-from redis.exceptions import RedisError
-from sqlalchemy import select
+from flask import Blueprint, Response, g, jsonify, request, url_for
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
-from domain.models import ApiToken, Channel, Meeting, OutboxMessage, Submission, SubmissionStatus
-from domain.models.api_token import hash_token
+from domain.models import (
+    Channel,
+    Meeting,
+    MeetingState,
+    MeetingStatus,
+    OutboxMessage,
+    Submission,
+    SubmissionStatus,
+)
 from domain.web.context import runtime
 from domain.web.extensions import limiter
 from intake import outbox
+from intake.api_access import ApiError, TokenInfo, authenticate
 from intake.forms import QUESTION_LIMIT
 from intake.submit import submit
-from intake.validation import validate_submission
+from intake.validation import EMAIL_LIMIT, EVENT_LIMIT, NAME_LIMIT, TOWN_LIMIT, validate_submission
 
 log = logging.getLogger(__name__)
 
 bp = Blueprint("intake_api", __name__, url_prefix="/api/v1")
+limiter.exempt(bp)  # counted by intake.api_access in one Redis round trip per request
 
 SPEC_PATH = Path(__file__).with_name("openapi.yaml")
 EXTERNAL_ID_LIMIT = 150
@@ -50,6 +56,13 @@ STRING_FIELDS = (
     "received_at",
 )
 FIELDS = (*STRING_FIELDS, "consent_publish")
+SENT_LIMITS = {
+    "text": ("Question", QUESTION_LIMIT),
+    "author_name": ("Name", NAME_LIMIT),
+    "location": ("Town", TOWN_LIMIT),
+    "contact_email": ("Email address", EMAIL_LIMIT),
+    "event_name": ("Event name", EVENT_LIMIT),
+}
 # Validation's field names → this API's.
 NAMES = {
     "text": "text",
@@ -61,25 +74,6 @@ NAMES = {
 }
 MAX_ID = 2**31 - 1
 _REFERENCE = re.compile(r"^Q-[0-9A-Z]{4}-[0-9A-Z]{4}$")
-# Guessing tokens: after this many refused tokens in a minute an address must wait.
-AUTH_FAILURES_PER_MINUTE = 30
-
-
-class ApiError(Exception):
-    """An error answered as ``{"error": code, "message": ..., "errors": {...}}``."""
-
-    def __init__(
-        self,
-        status: int,
-        code: str,
-        message: str,
-        errors: dict[str, str] | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
-        self.errors = errors
-        self.headers = headers or {}
 
 
 def _error_response(err: ApiError) -> Response:
@@ -140,59 +134,10 @@ def _database_down(_exc: OperationalError) -> Response:
     )
 
 
-def _bearer() -> str | None:
-    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not value.strip():
-        return None
-    return value.strip()
-
-
-def _rate_key() -> str:
-    """Per token (by its hash), or per address for requests without one."""
-    token = _bearer()
-    if token:
-        return "api-token:" + hash_token(token)[:32]
-    return "api-anon:" + (get_remote_address() or "")
-
-
-def _rate_limit() -> str:
-    return runtime().settings.api_rate_limit
-
-
-def _authenticate() -> ApiToken:
-    rt = runtime()
-    # Each guessed token would get its own rate-limit bucket: count refusals per address.
-    failures_key = f"{rt.prefix}:api-auth-failures:{get_remote_address() or ''}"
-    try:
-        failures = rt.redis.get(failures_key)
-    except RedisError:  # Redis down: questions still go to the outbox, so carry on
-        failures = None
-    if failures is not None and int(failures) >= AUTH_FAILURES_PER_MINUTE:
-        raise ApiError(
-            429, "rate_limited", "Too many refused tokens; wait a minute",
-            headers={"Retry-After": "60"},
-        )  # fmt: skip
-    token = _bearer()
-    row = None
-    if token is not None:
-        row = rt.db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
-    if row is None or not row.active:
-        with contextlib.suppress(RedisError):
-            if rt.redis.incr(failures_key) == 1:
-                rt.redis.expire(failures_key, 60)
-    challenge = {"WWW-Authenticate": 'Bearer realm="openfloor"'}
-    if token is None:
-        raise ApiError(
-            401,
-            "unauthorized",
-            "Send your partner token as 'Authorization: Bearer <token>'",
-            headers=challenge,
-        )
-    if row is None:
-        raise ApiError(401, "unauthorized", "This token is not valid", headers=challenge)
-    if not row.active:
-        raise ApiError(403, "forbidden", "This token has been revoked")
-    return row
+@bp.after_request
+def _rate_headers(response: Response) -> Response:
+    response.headers.update(g.pop("api_rate_headers", {}))
+    return response
 
 
 def _status_url(reference: str) -> str:
@@ -201,12 +146,12 @@ def _status_url(reference: str) -> str:
     return base + url_for("intake_api.submission_status", reference=reference)
 
 
-def _owner_prefixes(token: ApiToken) -> tuple[str, str]:
+def _owner_prefixes(token: TokenInfo) -> tuple[str, str]:
     """External ids of this token's submissions start with one of these (see ``_key``)."""
     return f"token-{token.id}:", f"token-{token.id}/"
 
 
-def _key(token: ApiToken, external_id: str) -> str:
+def _key(token: TokenInfo, external_id: str) -> str:
     """The stored external id: the partner's own id, or a unique one, namespaced by token.
 
     Two partners' ids never collide, and the status of a reference is told only to the token
@@ -217,6 +162,15 @@ def _key(token: ApiToken, external_id: str) -> str:
     return f"token-{token.id}/{uuid.uuid4().hex}"
 
 
+_MEETING = select(Meeting.id, Meeting.status).where(Meeting.id == bindparam("meeting_id"))
+
+
+def _meeting(number: int) -> MeetingState | None:
+    with runtime().db.engine.connect() as conn:
+        row = conn.execute(_MEETING, {"meeting_id": number}).first()
+    return MeetingState(id=row.id, status=MeetingStatus(row.status)) if row is not None else None
+
+
 def _json_body() -> Any:
     try:
         return request.get_json(silent=True)
@@ -225,16 +179,15 @@ def _json_body() -> Any:
 
 
 @bp.post("/meetings/<meeting_id>/submissions")
-@limiter.limit(_rate_limit, key_func=_rate_key)
 def create_submission(meeting_id: str) -> tuple[Response, int, dict[str, str]]:
     """Store one question for a meeting."""
-    token = _authenticate()
+    token = authenticate()
     rt = runtime()
     # any id in the path is answered in JSON (an <int:> route would 404 in HTML on "-1")
     number = int(meeting_id) if re.fullmatch(r"[0-9]{1,10}", meeting_id) else None
     if number is not None and number > MAX_ID:
         number = None  # past PostgreSQL's integer: no such meeting, not a database error
-    meeting = rt.db.session.get(Meeting, number) if number is not None else None
+    meeting = _meeting(number) if number is not None else None
     if meeting is None:
         raise ApiError(404, "not_found", f"There is no meeting {meeting_id}")
     body = _json_body()
@@ -256,10 +209,11 @@ def create_submission(meeting_id: str) -> tuple[Response, int, dict[str, str]]:
             errors[key] = "Must be a string"
             value = None
         values[key] = value
-    text = values["text"]
-    if text is not None and len(text) > QUESTION_LIMIT:
-        # as the OpenAPI schema says: counted as sent, before control characters are removed
-        errors["text"] = f"Question must be {QUESTION_LIMIT} characters or fewer"
+    # as the OpenAPI schema says: lengths count as sent, before control characters are removed
+    for key, (label, limit) in SENT_LIMITS.items():
+        value = values[key]
+        if value is not None and len(value) > limit:
+            errors[key] = f"{label} must be {limit} characters or fewer"
     consent = body.get("consent_publish", False)
     if consent is None:
         consent = False
@@ -273,13 +227,7 @@ def create_submission(meeting_id: str) -> tuple[Response, int, dict[str, str]]:
     ):
         errors["external_id"] = f"External id must be 1 to {EXTERNAL_ID_LIMIT} printable characters"
     received_at = _received_at(values["received_at"], errors)
-    key = _key(token, external_id)
-    if external_id and "external_id" not in errors:
-        # A repeat is answered as the first time was, even if the meeting has closed since.
-        first = outbox.find(rt.db.session(), Channel.API.value, key)
-        if first is not None:
-            return _receipt(str(first.payload["reference"]), duplicate=True)
-
+    stored_id = _key(token, external_id)
     result = validate_submission(
         text=values["text"],
         name=values["author_name"],
@@ -292,6 +240,12 @@ def create_submission(meeting_id: str) -> tuple[Response, int, dict[str, str]]:
     for key, message in result.messages(NAMES).items():
         errors.setdefault(key, message)
     if errors or result.clean is None:
+        if external_id and "external_id" not in errors:
+            # A repeat is answered as the first time was, even if the meeting has closed
+            # since. A valid repeat is found by the outbox's unique key in submit().
+            first = outbox.find(rt.db.session(), Channel.API.value, stored_id)
+            if first is not None:
+                return _receipt(str(first.payload["reference"]), duplicate=True)
         raise ApiError(422, "validation_failed", "The submission has errors", errors=errors)
 
     clean = result.clean
@@ -300,7 +254,7 @@ def create_submission(meeting_id: str) -> tuple[Response, int, dict[str, str]]:
         meeting,
         channel=Channel.API.value,
         text=clean.text,
-        external_id=key,  # namespaced by token so two partners' ids never collide
+        external_id=stored_id,  # namespaced by token so two partners' ids never collide
         author_name=clean.author_name,
         location=clean.location,
         contact_email=clean.contact_email,
@@ -345,14 +299,13 @@ def _received_at(value: str | None, errors: dict[str, str]) -> datetime | None:
 
 
 @bp.get("/submissions/<reference>")
-@limiter.limit(_rate_limit, key_func=_rate_key)
 def submission_status(reference: str) -> Response:
     """Whether a submission is received (waiting) or processed. No personal data.
 
     Only the token that sent a submission learns about it: any other reference, sent by
     another partner or another channel, is answered exactly like one that does not exist.
     """
-    token = _authenticate()
+    token = authenticate()
     ref = reference.strip().upper()
     missing = ApiError(404, "not_found", "There is no submission with that reference")
     if not _REFERENCE.match(ref):

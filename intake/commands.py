@@ -13,12 +13,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import click
+from redis.exceptions import RedisError
 from sqlalchemy import select
 
 from domain.models import ApiToken, Meeting
 from domain.runtime import Runtime
 from domain.settings import load_settings
 from domain.web.params import parse_id
+from intake.api_access import TOKEN_CACHE_SECONDS, tokens_changed
 
 
 def _runtime() -> Runtime:
@@ -66,6 +68,15 @@ def revoke_api_token(token: str) -> None:
             for row in rows:
                 row.revoked_at = now
             ids = [row.id for row in rows]
+        if ids:
+            try:
+                tokens_changed(rt)
+            except RedisError:
+                click.echo(
+                    f"Redis did not answer: running web processes notice within "
+                    f"{TOKEN_CACHE_SECONDS:g} s",
+                    err=True,
+                )
     finally:
         rt.close()
     if not ids:

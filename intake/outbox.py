@@ -14,13 +14,13 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 from redis.exceptions import RedisError
-from sqlalchemy import exists, select, update
+from sqlalchemy import exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from domain.models import OutboxMessage, Submission
-from domain.queue import BATCH_SIZE, SubmissionMessage, push, push_many, repush
+from domain.queue import BATCH_SIZE, SubmissionMessage, push_many, repush
 from domain.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -28,14 +28,11 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 20
 
 
-def record(
-    session: Session, message: SubmissionMessage, *, sending: bool = False
-) -> tuple[OutboxMessage, bool]:
-    """Store ``message`` in the outbox; returns (row, created). A repeat returns the first row.
+def record(session: Session, message: SubmissionMessage) -> tuple[OutboxMessage, bool]:
+    """Store ``message`` in the outbox for the relay; returns (row, created).
 
-    ``sending``: the caller pushes the message itself straight after the commit (see
-    :func:`send`), so the row is stored as relayed already, saving a round trip per question.
-    Should the process die between the commit and the push, the re-relay sends it later.
+    A repeat returns the first row. In the caller's transaction (channels that store more
+    than the message at once); a single question's fast path is :func:`store`.
     """
     # insert first: a repeat is rare, and the unique key finds it without a query per question
     row = OutboxMessage(
@@ -43,8 +40,8 @@ def record(
         external_id=message.external_id,
         job_id=message.job_id,
         payload=message.to_dict(),
-        relayed_at=datetime.now(UTC) if sending else None,
-        attempts=1 if sending else 0,
+        relayed_at=None,
+        attempts=0,
     )
     try:
         with session.begin_nested():
@@ -57,21 +54,48 @@ def record(
     return row, True
 
 
-def send(rt: Runtime, row_id: int, message: SubmissionMessage) -> bool:
-    """Push a message recorded with ``sending=True``; returns False if Redis refused it.
+_INSERT = insert(OutboxMessage).returning(OutboxMessage.id)
 
-    On a Redis error the row is handed back to the scheduler's relay (relayed_at cleared).
+
+def store(rt: Runtime, message: SubmissionMessage) -> tuple[int, str, bool]:
+    """Commit ``message`` to the outbox as being sent; returns (row id, reference, created).
+
+    The hot path of every intake channel: one Core INSERT in its own transaction (no ORM unit
+    of work). A repeat of (channel, external id) is refused by the unique key and answered
+    with the first row. The caller hands the message to the queue straight after
+    (``intake.pusher.send``); should the process die first, the re-relay sends it later.
     """
+    now = datetime.now(UTC)
     try:
-        push(rt.redis, rt.prefix, message, fresh=True)
-        return True
-    except RedisError as exc:
-        log.warning("queue unavailable, outbox message %s kept for retry: %s", row_id, exc)
-    with rt.db.transaction() as session:
-        session.execute(
-            update(OutboxMessage).where(OutboxMessage.id == row_id).values(relayed_at=None)
-        )
-    return False
+        with rt.db.write() as conn:
+            row_id = conn.execute(
+                _INSERT,
+                {
+                    "channel": message.channel,
+                    "external_id": message.external_id,
+                    "job_id": message.job_id,
+                    "payload": message.to_dict(),
+                    "created_at": now,
+                    "relayed_at": now,
+                    "attempts": 1,
+                },
+            ).scalar_one()
+        return int(row_id), message.reference, True
+    except IntegrityError:
+        with rt.db.transaction() as session:
+            first = find(session, message.channel, message.external_id)
+            if first is None:
+                raise
+            return first.id, str(first.payload["reference"]), False
+
+
+def hand_back(rt: Runtime, ids: list[int]) -> None:
+    """Give rows stored as sent back to the scheduler's relay (their push failed)."""
+    if ids:
+        with rt.db.transaction() as session:
+            session.execute(
+                update(OutboxMessage).where(OutboxMessage.id.in_(ids)).values(relayed_at=None)
+            )
 
 
 def find(session: Session, channel: str, external_id: str) -> OutboxMessage | None:

@@ -6,10 +6,10 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from domain.models import Meeting, MeetingStatus, Phase
+from domain.models import Meeting, MeetingState, MeetingStatus, Phase
 from domain.queue import SubmissionMessage
 from domain.runtime import Runtime
-from intake import outbox
+from intake import outbox, pusher
 from intake.references import new_reference
 
 log = logging.getLogger(__name__)
@@ -23,14 +23,14 @@ class Receipt:
     duplicate: bool
 
 
-def phase_for(meeting: Meeting) -> Phase:
+def phase_for(meeting: Meeting | MeetingState) -> Phase:
     """Questions sent while the meeting is on air are live questions."""
     return Phase.LIVE if meeting.status == MeetingStatus.LIVE else Phase.ADVANCE
 
 
 def submit(
     rt: Runtime,
-    meeting: Meeting,
+    meeting: Meeting | MeetingState,
     *,
     channel: str,
     text: str,
@@ -42,7 +42,7 @@ def submit(
     event_name: str | None = None,
     received_at: datetime | None = None,
 ) -> Receipt:
-    """Make the question durable (outbox row committed), then try to queue it at once.
+    """Make the question durable (outbox row committed), then hand it to the queue at once.
 
     Raises SQLAlchemy errors if the database is down; the caller keeps the person's text.
     """
@@ -61,10 +61,7 @@ def submit(
         consent_publish=bool(consent_publish),
         event_name=event_name or None,
     )
-    with rt.db.transaction() as session:
-        row, created = outbox.record(session, message, sending=True)
-        session.flush()
-        row_id, stored_reference = row.id, str(row.payload["reference"])
+    row_id, stored_reference, created = outbox.store(rt, message)
     if created:
-        outbox.send(rt, row_id, message)
+        pusher.send(rt, row_id, message)
     return Receipt(reference=stored_reference, duplicate=not created)

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from domain.models import Meeting
+from domain.models import Meeting, MeetingState
 
 # Server-side limit; the page shows a GOV.UK character count but sets no HTML maxlength, so
 # nobody's text is silently cut off while they type or paste.
@@ -125,7 +125,9 @@ def clean_line(value: object) -> str:
     return " ".join(clean_text(value).split())
 
 
-def validate_meeting(meeting: Meeting | None, *, required: bool = True) -> FieldError | None:
+def validate_meeting(
+    meeting: Meeting | MeetingState | None, *, required: bool = True
+) -> FieldError | None:
     """The meeting must exist (when ``required``) and be taking questions."""
     if meeting is None:
         if required:
@@ -146,7 +148,7 @@ def validate_submission(
     email: object = None,
     consent: bool = False,
     event: object = None,
-    meeting: Meeting | None = None,
+    meeting: Meeting | MeetingState | None = None,
     meeting_required: bool = False,
     event_required: bool = False,
 ) -> Validation:

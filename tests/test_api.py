@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from domain.models import ApiToken, Meeting, MeetingStatus, OutboxMessage, Question, Submission
 from domain.runtime import Runtime
-from intake import api
+from intake import api, api_access
 from intake.commands import create_api_token, list_api_tokens, revoke_api_token
 from intake.forms import QUESTION_LIMIT
 from intake.validation import EMAIL_LIMIT, EVENT_LIMIT, NAME_LIMIT, TOWN_LIMIT
@@ -348,7 +348,7 @@ def test_rate_limit_is_per_token(client: FlaskClient, meeting: Meeting, rt: Runt
 
     # Each guessed token would get its own allowance: refused tokens count per address.
     rt.settings = dataclasses.replace(rt.settings, api_rate_limit="600 per minute")
-    for n in range(api.AUTH_FAILURES_PER_MINUTE):
+    for n in range(api_access.AUTH_FAILURES_PER_MINUTE):
         guess = client.post(url(meeting), json={"text": "?"}, headers=auth(f"ofk_guess{n}"))
         assert guess.status_code == 401
     blocked = client.post(url(meeting), json={"text": "?"}, headers=auth("ofk_guess-again"))

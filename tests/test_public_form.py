@@ -774,14 +774,14 @@ def test_database_failing_on_write_shows_503_keeps_text_and_logs_no_sql_paramete
 ) -> None:
     """The meeting could be read, but the outbox write fails (disk full, failover…)."""
 
-    def failing_write(_session: Any, message: Any, **_: Any) -> Any:
+    def failing_write(_rt: Any, message: Any) -> Any:
         # SQLAlchemy puts the statement's parameters (the question) into str(exc)
         raise OperationalError("INSERT INTO outbox_message", message.to_dict(), Exception("I/O"))
 
     caplog.set_level(logging.DEBUG)
     visitor.continue_(ANSWERS)
     with monkeypatch.context() as patch:
-        patch.setattr(outbox_module, "record", failing_write)
+        patch.setattr(outbox_module, "store", failing_write)
         response = visitor.send(ANSWERS)
     assert response.status_code == 503
     assert "Sorry, we cannot save questions at the moment" in response.text

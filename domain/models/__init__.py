@@ -25,7 +25,7 @@ from domain.models.enums import (
     SubmissionStatus,
 )
 from domain.models.learned_layer import LearnedLayerVersion
-from domain.models.meeting import Meeting
+from domain.models.meeting import Meeting, MeetingState
 from domain.models.onair import LiveSuggestion, OnAir
 from domain.models.outbox import OutboxMessage
 from domain.models.question import Question, QuestionGroup
@@ -52,6 +52,7 @@ __all__ = [
     "LiveSuggestion",
     "Meeting",
     "MeetingKind",
+    "MeetingState",
     "MeetingStatus",
     "OnAir",
     "OutboxMessage",

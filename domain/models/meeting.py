@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import DateTime, Integer, String, Text
@@ -37,4 +38,17 @@ class Meeting(Base):
     @property
     def accepting_questions(self) -> bool:
         """Questions are taken while open in advance and during the live broadcast."""
+        return self.status in (MeetingStatus.OPEN, MeetingStatus.LIVE)
+
+
+@dataclass(frozen=True)
+class MeetingState:
+    """What intake needs of a meeting, read without the ORM: its id and status."""
+
+    id: int
+    status: MeetingStatus
+
+    @property
+    def accepting_questions(self) -> bool:
+        """As :attr:`Meeting.accepting_questions`."""
         return self.status in (MeetingStatus.OPEN, MeetingStatus.LIVE)
