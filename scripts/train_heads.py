@@ -3,19 +3,24 @@
 Build-time only (scikit-learn is not a runtime dependency)::
 
     .venv/bin/pip install -e '.[train]'
-    .venv/bin/python scripts/train_heads.py            # writes workers/pipeline/heads/
-    .venv/bin/python scripts/train_heads.py --check    # cross-validated scores only
+    .venv/bin/python scripts/train_heads.py                 # writes workers/pipeline/heads/
+    .venv/bin/python scripts/train_heads.py --check         # cross-validated scores only
+    .venv/bin/python scripts/train_heads.py --only moderation --hold-out moderation1
+        # moderation1 left out of training, then scored through the worker pipeline
 
 Features are exactly what the worker computes: the sentence vector of the place-masked
-``match_text`` (workers.pipeline.engine) and, for the kind head, the surface features of
-workers.pipeline.kind. Training data (all written for this project, never a blind set):
+``match_text`` (workers.pipeline.engine), for the kind head the surface features of
+workers.pipeline.kind, for the moderation head the character and word n-grams of
+workers.pipeline.moderation_features (``scripts/moderation_fit.py``). Training data:
 
 * kind: ``bench/data/train/kind.jsonl`` (``text``, ``channel``, ``kind``) plus the X and
   Facebook items of ``bench/data/policing_questions.jsonl`` (a question when it asks, with a
   question mark or an asking phrase, else a comment; spam left out).
 * moderation: ``bench/data/moderation_cases.jsonl`` (``expect``),
-  ``bench/data/policing_questions.jsonl`` (``flags``) and ``bench/data/train/moderation.jsonl``
-  (``label``: ok, abuse, spam, out_of_scope).
+  ``bench/data/policing_questions.jsonl`` (``flags``), ``bench/data/train/moderation.jsonl``
+  and ``moderation2.jsonl`` (``label``: ok, abuse, spam, out_of_scope; written for training),
+  the live chatter of ``kind.jsonl`` (clean) and the former blind set
+  ``bench/data/blind/moderation1.jsonl`` (``label``; development data since its first contact).
 """
 
 from __future__ import annotations
