@@ -77,7 +77,7 @@ class Features:
 def _models(x: sparse.csr_matrix, y: np.ndarray) -> list[LogisticRegression]:
     models = []
     for j in range(y.shape[1]):
-        model = LogisticRegression(C=C, solver="liblinear", max_iter=2000)
+        model = LogisticRegression(C=C, solver="liblinear", max_iter=2000, random_state=0)
         model.fit(x, y[:, j])
         models.append(model)
     return models

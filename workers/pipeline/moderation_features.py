@@ -16,6 +16,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
+from functools import lru_cache
 
 from workers.pipeline.abuse_lexicon import moderation_view
 from workers.pipeline.normalise import Normalised
@@ -30,19 +31,22 @@ _UPPER = re.compile(r"[A-Z]")
 _LETTER = re.compile(r"[A-Za-z]")
 
 
+@lru_cache(maxsize=1 << 16)
+def _token_grams(token: str) -> frozenset[str]:
+    padded = f" {token} "
+    return frozenset(
+        padded[i : i + size] for size in CHAR_SIZES for i in range(len(padded) - size + 1)
+    )
+
+
 def char_grams(n: Normalised) -> set[str]:
     """Character n-grams of each whitespace-separated token of the lower-cased clean text.
 
     Punctuation and digits stay inside a token ("p*ss", "sh1t", "a.c.a.b"), so disguises
-    give grams of their own.
+    give grams of their own. A token's grams are cached: most words recur.
     """
-    grams: set[str] = set()
-    for token in moderation_view(n.clean[:_MAX_CHARS]).split():
-        padded = f" {token} "
-        for size in CHAR_SIZES:
-            for i in range(len(padded) - size + 1):
-                grams.add(padded[i : i + size])
-    return grams
+    tokens = moderation_view(n.clean[:_MAX_CHARS]).split()
+    return set().union(*(_token_grams(token) for token in tokens))
 
 
 def word_grams(n: Normalised) -> set[str]:

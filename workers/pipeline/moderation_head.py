@@ -77,7 +77,7 @@ class GramWeights:
 
     def total(self, grams: set[str]) -> np.ndarray:
         """The summed weights of the grams this block knows."""
-        rows = [i for g in grams if (i := self.index.get(g)) is not None]
+        rows = [i for i in map(self.index.get, grams) if i is not None]
         return self.matrix[rows].sum(axis=0)
 
 
