@@ -27,6 +27,7 @@ from typing import Any
 
 from workers.pipeline.engine import BLOCKING, Analysis, Item, Pipeline
 from workers.pipeline.moderation import ABUSE, OUT_OF_SCOPE, SPAM
+from workers.pipeline.moderation_head import ModerationHead
 
 __all__ = ["analyse_file", "main", "score_kind", "score_moderation"]
 
@@ -40,8 +41,15 @@ def read_set(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in lines if line.strip()]
 
 
-def analyse_file(rows: Sequence[dict[str, Any]], batch_size: int = 256) -> list[Analysis]:
-    """Run the rows through one :class:`Pipeline`, in order and in worker-sized batches."""
+def analyse_file(
+    rows: Sequence[dict[str, Any]],
+    batch_size: int = 256,
+    moderation_head: ModerationHead | None = None,
+) -> list[Analysis]:
+    """Run the rows through one :class:`Pipeline`, in order and in worker-sized batches.
+
+    ``moderation_head`` replaces the shipped learned moderation head (a held-out fit).
+    """
     items = [
         Item(
             id=str(r["id"]),
@@ -52,7 +60,7 @@ def analyse_file(rows: Sequence[dict[str, Any]], batch_size: int = 256) -> list[
         )
         for r in rows
     ]
-    pipeline = Pipeline()
+    pipeline = Pipeline(moderation_head=moderation_head)
     out: list[Analysis] = []
     for start in range(0, len(items), batch_size):
         out.extend(pipeline.analyse(items[start : start + batch_size]))

@@ -19,7 +19,7 @@ from workers.pipeline.dedupe import DedupeIndex, MatchDecision, MatchKind, mask_
 from workers.pipeline.embedding import Embedder, default_embedder
 from workers.pipeline.kind import classify_kinds
 from workers.pipeline.moderation import ABUSE, OUT_OF_SCOPE, SPAM, Flag, RepeatTracker, moderate
-from workers.pipeline.moderation_head import learned_flags
+from workers.pipeline.moderation_head import ModerationHead, learned_flags
 from workers.pipeline.normalise import Normalised, normalise
 from workers.pipeline.personal_data import find_personal_data, flag_personal_data, redact
 from workers.pipeline.themes import Theme, ThemeAssignment, ThemeClassifier, load_seed_taxonomy
@@ -86,6 +86,7 @@ class Pipeline:
         classifier: ThemeClassifier | None = None,
         repeats: RepeatTracker | None = None,
         layer: LearnedLayer | None = None,
+        moderation_head: ModerationHead | None = None,
     ) -> None:
         """A fresh pipeline; ``layer`` (learned from staff decisions of past meetings) maps
         the vectors duplicate matching compares, and nothing else."""
@@ -98,6 +99,8 @@ class Pipeline:
             list(themes) if themes is not None else load_seed_taxonomy(), self.embedder
         )
         self.repeats = repeats or RepeatTracker()
+        #: None: the shipped head (training passes the head it is evaluating)
+        self.moderation_head = moderation_head
         #: seconds per stage of the last :meth:`analyse` call (published with each batch)
         self.last_timings: dict[str, float] = {}
 
@@ -132,7 +135,7 @@ class Pipeline:
         ]
         vectors = self._embed(masked)
         clock.lap("embed")
-        learned_flags(norms, vectors, flags)
+        learned_flags(norms, vectors, flags, self.moderation_head)
         spam = [any(f.code == SPAM for f in item_flags) for item_flags in flags]
         kinds = classify_kinds(norms, [it.channel for it in items], vectors, spam)
         clock.lap("classify")

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["HEADS_DIR", "HeadIntegrityError", "LinearHead", "load_head"]
+__all__ = ["HEADS_DIR", "HeadIntegrityError", "LinearHead", "load_head", "read_checked"]
 
 HEADS_DIR = Path(__file__).parent / "heads"
 
@@ -68,16 +68,25 @@ def _expected_digests(directory: Path) -> dict[str, str]:
     return out
 
 
-@cache
-def load_head(name: str, directory: Path = HEADS_DIR) -> LinearHead:
-    """Read ``<directory>/<name>.json``, checking its sha256 against ``sha256sums.txt`` there."""
+def read_checked(name: str, directory: Path = HEADS_DIR) -> dict:
+    """The JSON of ``<directory>/<name>.json`` once its sha256 matches ``sha256sums.txt``.
+
+    Raises :class:`HeadIntegrityError` when the digest differs or is not recorded.
+    """
     path = directory / f"{name}.json"
     raw = path.read_bytes()
     expected = _expected_digests(directory).get(path.name)
     actual = hashlib.sha256(raw).hexdigest()
     if expected != actual:
         raise HeadIntegrityError(f"{path.name}: sha256 {actual} is not the recorded {expected}")
-    data = json.loads(raw)
+    data: dict = json.loads(raw)
+    return data
+
+
+@cache
+def load_head(name: str, directory: Path = HEADS_DIR) -> LinearHead:
+    """Read ``<directory>/<name>.json``, checking its sha256 against ``sha256sums.txt`` there."""
+    data = read_checked(name, directory)
     return LinearHead(
         classes=tuple(data["classes"]),
         coef=np.asarray(data["coef"], dtype=np.float32),
