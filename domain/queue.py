@@ -124,20 +124,36 @@ def repush(redis: Redis, prefix: str, message: SubmissionMessage) -> bool:
     """Enqueue ``message`` again unless its job is still waiting or running.
 
     For a message whose submission never appeared: its job may be gone (expired, or lost
-    with Redis's last writes), failed, or finished without storing it. Returns True if pushed.
+    with Redis's last writes), failed, finished without storing it, or orphaned by a worker
+    killed as it took the job. Returns True if pushed.
     """
     job_id = f"{prefix}-{message.job_id}"
     try:
         job = Job.fetch(job_id, connection=redis, serializer=JSONSerializer)
     except NoSuchJobError:
         return push(redis, prefix, message)
-    if job.get_status(refresh=False) in _ALIVE:
+    if job.get_status(refresh=False) == JobStatus.STARTED or is_waiting(redis, job):
         return False
     job.delete()
     return push(redis, prefix, message)
 
 
-_ALIVE = (JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED, JobStatus.STARTED)
+def is_waiting(redis: Redis, job: Job) -> bool:
+    """Will a worker still take ``job``: is it really on its queue or in a waiting registry?
+
+    The status alone can lie. A worker killed between taking a job off its queue and marking
+    it started leaves it "queued" on no queue, and trusting that status would leave the work
+    waiting for ever. (A started job of a dead worker is reaped by workers.recovery.)
+    """
+    status = job.get_status(refresh=False)
+    q = Queue(job.origin, connection=redis, serializer=JSONSerializer)
+    if status == JobStatus.QUEUED:
+        return redis.lpos(q.key, job.id) is not None
+    if status == JobStatus.SCHEDULED:
+        return redis.zscore(q.scheduled_job_registry.key, job.id) is not None
+    if status == JobStatus.DEFERRED:
+        return redis.zscore(q.deferred_job_registry.key, job.id) is not None
+    return False
 
 
 def push_many(

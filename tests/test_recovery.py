@@ -22,6 +22,7 @@ from domain.runtime import Runtime, install
 from domain.settings import load_settings
 from intake import outbox
 from tests.support.processes import start_openfloor, stop, wait_for
+from workers.jobs import schedule_processing
 from workers.maintenance import purge_outbox
 from workers.pipeline_lock import pipeline_lock
 
@@ -96,6 +97,38 @@ def test_a_failed_ingest_job_is_replaced_on_re_relay(rt: Runtime, meeting: Meeti
     _age(rt, row_id, rt.settings.relay_recheck_seconds + 1)
     assert outbox.rerelay(rt) == 1
     assert job.id in q.get_job_ids()
+
+
+def test_a_job_taken_by_a_worker_killed_before_it_started_is_relayed_again(
+    rt: Runtime, meeting: Meeting
+) -> None:
+    # RQ takes a job off its queue, then marks it started: a worker killed in between leaves
+    # the job "queued" on no queue (seen once in 50 kills on PostgreSQL, `make soak`)
+    message = _message(meeting.id, 11)
+    row_id = _record(rt, message)
+    outbox.relay(rt, ids=[row_id])
+    q = queue(rt.redis, rt.prefix, INGEST_QUEUE)
+    job = Job.fetch(f"{rt.prefix}-{message.job_id}", connection=rt.redis, serializer=JSONSerializer)
+    rt.redis.lrem(q.key, 0, job.id)
+    assert job.get_status() == "queued"
+    _age(rt, row_id, rt.settings.relay_recheck_seconds + 1)
+    assert outbox.rerelay(rt) == 1
+    assert job.id in q.get_job_ids()
+    _age(rt, row_id, rt.settings.relay_recheck_seconds + 1)
+    assert outbox.rerelay(rt) == 0  # now really waiting on its queue
+
+
+def test_a_pipeline_run_taken_by_a_killed_worker_does_not_block_the_next(
+    rt: Runtime, meeting: Meeting
+) -> None:
+    install(rt)
+    pipeline = queue(rt.redis, rt.prefix, PIPELINE_QUEUE)
+    schedule_processing(meeting.id)
+    schedule_processing(meeting.id)  # one run is waiting: no second one
+    [orphan] = pipeline.get_job_ids()
+    rt.redis.lrem(pipeline.key, 0, orphan)  # taken by a worker killed before it started
+    schedule_processing(meeting.id)
+    assert len(pipeline.get_job_ids()) == 1  # back on the queue, where a worker will take it
 
 
 def test_the_pipeline_lock_is_renewed_while_a_batch_runs(

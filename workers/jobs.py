@@ -13,11 +13,11 @@ from typing import Any
 from redis import Redis
 from rq import get_current_job
 from rq.exceptions import NoSuchJobError
-from rq.job import Job, JobStatus
+from rq.job import Job
 from rq.serializers import JSONSerializer
 
 from domain import events
-from domain.queue import PIPELINE_QUEUE, InvalidMessage, SubmissionMessage, queue
+from domain.queue import PIPELINE_QUEUE, InvalidMessage, SubmissionMessage, is_waiting, queue
 from domain.runtime import current
 from workers import processing
 from workers.ingest import UnknownMeeting, known_meetings, store_submission, store_submissions
@@ -105,10 +105,10 @@ def _text(value: bytes | str) -> str:
 
 def _still_queued(redis: Redis, job_id: str) -> bool:
     try:
-        status = Job.fetch(job_id, connection=redis, serializer=JSONSerializer).get_status()
+        job = Job.fetch(job_id, connection=redis, serializer=JSONSerializer)
     except NoSuchJobError:
         return False
-    return status in (JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED)
+    return is_waiting(redis, job)
 
 
 def process_pending(meeting_id: int) -> int:

@@ -12,9 +12,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 import httpx
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 
-from domain.models import Question, Submission, SubmissionStatus
+from domain.models import OutboxMessage, Question, Submission, SubmissionStatus
 from domain.runtime import Runtime
 from tests.support.processes import wait_for
 
@@ -93,7 +93,23 @@ def assert_exactly_once(rt: Runtime, stream: Stream, timeout: float = 240) -> No
     """Every question answered is stored once, processed, and under the reference given."""
     assert len(stream.references) == stream.count
     assert 500 not in stream.statuses, stream.statuses
-    wait_for(lambda: count(rt, Question) >= stream.count, timeout=timeout, interval=0.5)
+    try:
+        wait_for(lambda: count(rt, Question) >= stream.count, timeout=timeout, interval=0.5)
+    except AssertionError as exc:  # say where the missing ones are stuck
+        with rt.db.transaction() as session:
+            unstored = session.scalars(
+                select(OutboxMessage.external_id).where(
+                    ~exists().where(
+                        Submission.channel == OutboxMessage.channel,
+                        Submission.external_id == OutboxMessage.external_id,
+                    )
+                )
+            ).all()
+        pending = count(rt, Submission, Submission.status == SubmissionStatus.PENDING)
+        raise AssertionError(
+            f"{exc}: {count(rt, Question)} questions of {stream.count}; "
+            f"{pending} submissions pending; outbox rows never stored: {unstored[:10]}"
+        ) from exc
     with rt.db.transaction() as session:
         stored = session.execute(select(Submission.external_id, Submission.reference)).all()
     by_ext = Counter(ext.rsplit(":", 1)[1] for ext, _ in stored)
