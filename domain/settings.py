@@ -89,8 +89,9 @@ class Settings:
     # Seconds one live collector job streams or polls before handing over to the next.
     collector_window: float = 55.0
     # Duplicate matching maps the model's vectors through the layer learned from staff
-    # decisions of past meetings (workers/learning/); off until a blind set shows it helps.
-    learned_layer: bool = False
+    # decisions of past meetings (workers/learning/); on since its first contact on two blind
+    # sets (group4, group5: fewer staff clicks on both, docs/first-contact.md).
+    learned_layer: bool = True
     # New staff decisions (moves, merges, splits) needed before the daily job retrains it.
     learned_layer_min_decisions: int = 50
     testing: bool = False

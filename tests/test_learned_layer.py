@@ -276,8 +276,8 @@ def _grouped(rt: Runtime, meeting: Meeting) -> int:
             select(Question.group_id).where(Question.meeting_id == meeting.id))))  # fmt: skip
 
 
-def _switched_on(rt: Runtime) -> Runtime:
-    settings = dataclasses.replace(rt.settings, learned_layer=True)
+def _switched(rt: Runtime, on: bool = True) -> Runtime:
+    settings = dataclasses.replace(rt.settings, learned_layer=on)
     return Runtime(settings=settings, redis_url=rt.redis_url)
 
 
@@ -285,16 +285,17 @@ def test_the_pipeline_maps_vectors_through_the_layer_only_when_switched_on(
     rt: Runtime, meeting: Meeting
 ) -> None:
     _store(rt, _collapsing_layer())
-    assert _grouped(rt, meeting) == 2  # off (the default): the layer is stored but not used
-    on = _switched_on(rt)
+    assert rt.settings.learned_layer  # on by default
+    off = _switched(rt, on=False)
     try:
-        assert _grouped(on, _new_meeting(rt, "with-layer")) == 1
+        assert _grouped(off, meeting) == 2  # switched off: the layer is stored but not used
     finally:
-        on.close()
+        off.close()
+    assert _grouped(rt, _new_meeting(rt, "with-layer")) == 1
 
 
 def test_a_new_layer_version_rebuilds_a_meetings_index(rt: Runtime, meeting: Meeting) -> None:
-    on = _switched_on(rt)
+    on = _switched(rt)
     try:
         assert _grouped(on, meeting) == 2  # no layer stored yet
         version = _store(rt, _collapsing_layer())
@@ -314,7 +315,7 @@ def test_a_tampered_layer_in_the_database_is_refused(rt: Runtime, meeting: Meeti
         session.execute(update(LearnedLayerVersion).values(weights=weights[:-4] + b"\0\0\0\0"))
     with rt.db.transaction() as session, pytest.raises(LayerIntegrityError):
         load_layer(session, version)
-    on = _switched_on(rt)
+    on = _switched(rt)
     try:
         with pytest.raises(LayerIntegrityError):
             _grouped(on, meeting)
