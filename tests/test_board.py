@@ -192,6 +192,22 @@ def test_every_decision_has_an_undo(
     assert "Recent decisions" in page
 
 
+def test_an_accepted_flagged_question_gets_a_group_of_its_own(
+    client: FlaskClient, rt: Runtime, meeting: Meeting, staff_user: StaffUser
+) -> None:
+    flagged = add_question(
+        rt, meeting, None, "Cannabis by the school?", status=QuestionStatus.FLAGGED
+    )
+    _sign_in(client)
+    client.post(f"/triage/meetings/{meeting.id}/questions/{flagged}/status",
+                data={"status": "accepted"})  # fmt: skip
+    with rt.db.transaction() as session:
+        q = session.get(Question, flagged)
+        assert q is not None and q.group_id is not None and q.group_locked
+        group = session.get(QuestionGroup, q.group_id)
+        assert group is not None and group.title == q.redacted_text
+
+
 def test_group_theme_is_set_on_the_card_where_it_shows(
     client: FlaskClient, rt: Runtime, meeting: Meeting, staff_user: StaffUser
 ) -> None:

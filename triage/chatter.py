@@ -15,9 +15,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from domain import events
-from domain.models import Question, QuestionGroup, QuestionKind, QuestionStatus
+from domain.models import Question, QuestionKind, QuestionStatus
 from domain.models.audit import record
 from domain.runtime import Runtime
+from triage.decisions import own_group
 
 __all__ = ["PromotionError", "load_chatter", "promote"]
 
@@ -61,14 +62,7 @@ def promote(rt: Runtime, meeting_id: int, question_id: int, actor_id: int) -> in
         q.decided_at = datetime.now(UTC)
         group_id: int | None = None
         if q.status != QuestionStatus.FLAGGED:
-            group = QuestionGroup(
-                meeting_id=meeting_id, title=q.redacted_text, theme_id=q.theme_id,
-                staff_locked=True,
-            )  # fmt: skip
-            session.add(group)
-            session.flush()
-            q.group_id = group_id = group.id
-            q.group_locked = True
+            group_id = own_group(session, q)
         record(session, "question.promote", actor_id=actor_id, target_type="question",
                target_id=q.id, before=before.value, to_group=group_id)  # fmt: skip
     events.publish(rt.redis, rt.prefix, meeting_id, "questions.updated",

@@ -12,7 +12,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from domain import events
-from domain.models import Question, QuestionGroup, QuestionStatus, Theme
+from domain.models import Question, QuestionGroup, QuestionKind, QuestionStatus, Theme
 from domain.models.audit import record
 from domain.runtime import Runtime
 
@@ -152,19 +152,43 @@ def set_group_theme(
 def set_status(
     rt: Runtime, meeting_id: int, question_id: int, status: QuestionStatus, actor_id: int
 ) -> int:
-    """Accept or reject a flagged question (nothing is ever deleted), or mark it answered."""
+    """Accept or reject a flagged question (nothing is ever deleted), or mark it answered.
+
+    An accepted question that waited in moderation without a group gets one of its own, so
+    it is on the board like any other and later questions can join it.
+    """
     with rt.db.transaction() as session:
         q = _question(session, meeting_id, question_id)
         before = q.status
         q.status = status
         q.decided_at = datetime.now(UTC)
+        group_id = None
+        if (
+            before == QuestionStatus.FLAGGED
+            and status not in (QuestionStatus.FLAGGED, QuestionStatus.REJECTED)
+            and q.kind == QuestionKind.QUESTION
+            and q.group_id is None
+        ):
+            group_id = own_group(session, q)
         ev = record(session, "question.status", actor_id=actor_id, target_type="question",
                     target_id=q.id, meeting_id=meeting_id, before=before.value,
-                    after=status.value)  # fmt: skip
+                    after=status.value, to_group=group_id)  # fmt: skip
         session.flush()
         event_id = ev.id
     _tell(rt, meeting_id, "questions.updated", question_ids=[question_id])
     return event_id
+
+
+def own_group(session: Session, q: Question) -> int:
+    """Put ``q`` in a new group of its own, staff's decision (the worker keeps it there)."""
+    group = QuestionGroup(
+        meeting_id=q.meeting_id, title=q.redacted_text, theme_id=q.theme_id, staff_locked=True
+    )
+    session.add(group)
+    session.flush()
+    q.group_id = group.id
+    q.group_locked = True
+    return group.id
 
 
 def rename_theme(rt: Runtime, theme_id: int, label: str, actor_id: int) -> None:

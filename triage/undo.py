@@ -155,6 +155,10 @@ def _restatus(session: Session, meeting_id: int, ev: AuditEvent, d: dict[str, An
     q = _question(session, meeting_id, ev.target_id)
     if q.status.value != d.get("after"):
         raise DecisionError(CHANGED)
+    if d.get("to_group") is not None:  # accepting it gave it a group of its own: back out
+        if q.group_id != d["to_group"]:
+            raise DecisionError(CHANGED)
+        q.group_id, q.group_locked = None, False
     q.status = QuestionStatus(d["before"])
     _stamp(q)
     return [q.id]

@@ -115,9 +115,18 @@ def test_staff_run_a_whole_triage_of_the_demo_meeting(
     _press(page, f'form[action$="/questions/{abuse.id}/status"]', 'button[value="rejected"]')
     assert _by_text(rt, mid, ABUSE_TEXT).status == QuestionStatus.REJECTED
 
+    # a question the moderation model held by mistake is accepted, and joins the board
+    asb_starts = ("People openly smoking", "Cars racing up", "Why do I never see police")
+    for start in ("Youths vandalising", *asb_starts):
+        held = _by_text(rt, mid, start)
+        if held.status == QuestionStatus.FLAGGED:
+            _board(page, mid)
+            _press(page, f'form[action$="/questions/{held.id}/status"]', 'button[value="accepted"]')
+            assert _by_text(rt, mid, start).group_id is not None
+
     # merge: Kath's, James's, Sue's and Priya's questions into one group
     kath = _by_text(rt, mid, "Youths vandalising")
-    for start in ("People openly smoking", "Cars racing up", "Why do I never see police"):
+    for start in asb_starts:
         other = _by_text(rt, mid, start)
         if other.group_id != _by_text(rt, mid, "Youths vandalising").group_id:
             page.goto(f"/triage/meetings/{mid}/groups/{other.group_id}/merge")
