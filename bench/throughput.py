@@ -22,6 +22,7 @@ the embedded Redis unless DATABASE_URL / REDIS_URL are set.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -43,6 +44,7 @@ from domain.queue import BATCH_SIZE, SubmissionMessage, push, push_many
 from domain.runtime import Runtime, install
 from domain.settings import load_settings
 from openfloor.app import resolve_redis_url
+from openfloor.embedded import stop_embedded_redis
 from workers import processing
 from workers.warmup import warm_up
 
@@ -314,7 +316,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     warm_up()
-    with tempfile.TemporaryDirectory(prefix="openfloor-bench-") as tmp:
+    with (
+        tempfile.TemporaryDirectory(prefix="openfloor-bench-") as tmp,
+        contextlib.ExitStack() as stack,
+    ):
+        stack.callback(stop_embedded_redis, tmp)  # started by _runtime unless REDIS_URL is set
         rt = _runtime(Path(tmp), f"bench{os.getpid()}")
         bursts = {
             "live": live_texts(args.burst, seed=1),
