@@ -67,7 +67,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             # up front means a read-then-write can never fail with SQLITE_BUSY_SNAPSHOT when
             # another process commits in between. Request-scoped reads stay deferred.
             immediate = conn.get_execution_options().get(IMMEDIATE, False)
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+            # on the driver's connection: this runs for every transaction, and a statement
+            # through SQLAlchemy costs as much again as the insert it precedes
+            conn.connection.driver_connection.execute(
+                "BEGIN IMMEDIATE" if immediate else "BEGIN"
+            )
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)

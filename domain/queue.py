@@ -174,7 +174,7 @@ def push_many(
         digest = hashlib.sha256("\n".join(m.job_id for m in chunk).encode()).hexdigest()[:32]
         enqueued += _enqueue(
             redis, prefix, INGEST_BATCH_JOB, [m.to_dict() for m in chunk],
-            f"{prefix}-batch-{digest}", f"ingest {len(chunk)} submissions",
+            f"{prefix}-batch-{digest}", f"ingest {len(chunk)} submissions", check=not fresh,
         )  # fmt: skip
     return enqueued
 

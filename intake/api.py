@@ -17,32 +17,29 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from flask import Blueprint, Response, g, jsonify, request, url_for
-from sqlalchemy import bindparam, select
+from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
+from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from domain.models import (
     Channel,
-    Meeting,
     MeetingState,
-    MeetingStatus,
     OutboxMessage,
     Submission,
     SubmissionStatus,
 )
 from domain.web.context import runtime
-from domain.web.extensions import limiter
 from intake import outbox
 from intake.api_access import ApiError, TokenInfo, authenticate
 from intake.forms import QUESTION_LIMIT
+from intake.meeting_states import MeetingStates
 from intake.submit import submit
 from intake.validation import EMAIL_LIMIT, EVENT_LIMIT, NAME_LIMIT, TOWN_LIMIT, validate_submission
 
 log = logging.getLogger(__name__)
 
 bp = Blueprint("intake_api", __name__, url_prefix="/api/v1")
-limiter.exempt(bp)  # counted by intake.api_access in one Redis round trip per request
 
 SPEC_PATH = Path(__file__).with_name("openapi.yaml")
 EXTERNAL_ID_LIMIT = 150
@@ -86,13 +83,12 @@ def _error_response(err: ApiError) -> Response:
     return response
 
 
-@bp.errorhandler(ApiError)
 def _api_error(err: ApiError) -> Response:
     return _error_response(err)
 
 
-@bp.errorhandler(HTTPException)
-def _http_error(exc: HTTPException) -> Response:
+def http_error(exc: HTTPException) -> Response:
+    """Any HTTP error (an unknown URL, a wrong method, a body too large) as a JSON error."""
     code = (exc.name or "error").lower().replace(" ", "_")
     # keep what the exception says of itself, e.g. a 405's Allow header (RFC 9110)
     headers = {k: v for k, v in exc.get_headers() if k.lower() != "content-type"}
@@ -104,16 +100,6 @@ def _http_error(exc: HTTPException) -> Response:
     )
 
 
-@bp.app_errorhandler(404)
-@bp.app_errorhandler(405)
-def _unrouted(exc: HTTPException) -> Response | HTTPException:
-    """A URL no route matches (an unknown path, an id too big): JSON under /api/, else as usual."""
-    if request.path == bp.url_prefix or request.path.startswith(f"{bp.url_prefix}/"):
-        return _http_error(exc)
-    return exc
-
-
-@bp.errorhandler(Exception)
 def _unexpected(exc: Exception) -> Response:
     # Only the type: messages of database errors carry the statement's parameters.
     log.error("API %s failed: %s", request.endpoint, type(exc).__name__)
@@ -122,7 +108,6 @@ def _unexpected(exc: Exception) -> Response:
     )
 
 
-@bp.errorhandler(OperationalError)
 def _database_down(_exc: OperationalError) -> Response:
     return _error_response(
         ApiError(
@@ -134,6 +119,14 @@ def _database_down(_exc: OperationalError) -> Response:
     )
 
 
+def register_error_handlers(app: Flask) -> None:
+    """Every error of the API app is answered in JSON, an unknown URL included."""
+    app.register_error_handler(ApiError, _api_error)
+    app.register_error_handler(HTTPException, http_error)
+    app.register_error_handler(OperationalError, _database_down)
+    app.register_error_handler(Exception, _unexpected)
+
+
 @bp.after_request
 def _rate_headers(response: Response) -> Response:
     response.headers.update(g.pop("api_rate_headers", {}))
@@ -142,8 +135,8 @@ def _rate_headers(response: Response) -> Response:
 
 def _status_url(reference: str) -> str:
     # From PUBLIC_URL, never the request's Host header (anyone can send any Host).
-    base = runtime().settings.public_url.rstrip("/")
-    return base + url_for("intake_api.submission_status", reference=reference)
+    # (a string, not url_for: this is built for every question, and the path is fixed)
+    return f"{runtime().settings.public_url.rstrip('/')}{bp.url_prefix}/submissions/{reference}"
 
 
 def _owner_prefixes(token: TokenInfo) -> tuple[str, str]:
@@ -162,13 +155,9 @@ def _key(token: TokenInfo, external_id: str) -> str:
     return f"token-{token.id}/{uuid.uuid4().hex}"
 
 
-_MEETING = select(Meeting.id, Meeting.status).where(Meeting.id == bindparam("meeting_id"))
-
-
 def _meeting(number: int) -> MeetingState | None:
-    with runtime().db.engine.connect() as conn:
-        row = conn.execute(_MEETING, {"meeting_id": number}).first()
-    return MeetingState(id=row.id, status=MeetingStatus(row.status)) if row is not None else None
+    states: MeetingStates = current_app.extensions["openfloor_meetings"]
+    return states.get(number)
 
 
 def _json_body() -> Any:

@@ -14,7 +14,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 from redis.exceptions import RedisError
-from sqlalchemy import exists, insert, select, update
+from sqlalchemy import exists, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
@@ -22,6 +22,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from domain.models import OutboxMessage, Submission
 from domain.queue import BATCH_SIZE, SubmissionMessage, push_many, repush
 from domain.runtime import Runtime
+from intake.group_commit import insert_row
 
 log = logging.getLogger(__name__)
 #: Re-relays of one message before it is left to an operator (a meeting deleted, say).
@@ -54,33 +55,30 @@ def record(session: Session, message: SubmissionMessage) -> tuple[OutboxMessage,
     return row, True
 
 
-_INSERT = insert(OutboxMessage).returning(OutboxMessage.id)
-
-
 def store(rt: Runtime, message: SubmissionMessage) -> tuple[int, str, bool]:
     """Commit ``message`` to the outbox as being sent; returns (row id, reference, created).
 
-    The hot path of every intake channel: one Core INSERT in its own transaction (no ORM unit
-    of work). A repeat of (channel, external id) is refused by the unique key and answered
+    The hot path of every intake channel: the row is committed by this process's writer
+    thread together with those of concurrent requests (``intake.group_commit``), with no ORM
+    unit of work. A repeat of (channel, external id) is refused by the unique key and answered
     with the first row. The caller hands the message to the queue straight after
     (``intake.pusher.send``); should the process die first, the re-relay sends it later.
     """
     now = datetime.now(UTC)
     try:
-        with rt.db.write() as conn:
-            row_id = conn.execute(
-                _INSERT,
-                {
-                    "channel": message.channel,
-                    "external_id": message.external_id,
-                    "job_id": message.job_id,
-                    "payload": message.to_dict(),
-                    "created_at": now,
-                    "relayed_at": now,
-                    "attempts": 1,
-                },
-            ).scalar_one()
-        return int(row_id), message.reference, True
+        row_id = insert_row(
+            rt,
+            {
+                "channel": message.channel,
+                "external_id": message.external_id,
+                "job_id": message.job_id,
+                "payload": message.to_dict(),
+                "created_at": now,
+                "relayed_at": now,
+                "attempts": 1,
+            },
+        )
+        return row_id, message.reference, True
     except IntegrityError:
         with rt.db.transaction() as session:
             first = find(session, message.channel, message.external_id)

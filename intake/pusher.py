@@ -32,7 +32,7 @@ from intake.outbox import hand_back
 log = logging.getLogger(__name__)
 
 #: After the first message, the thread waits this long for others to join its batch.
-LINGER_SECONDS = 0.002
+LINGER_SECONDS = 0.01
 #: How long one wait lasts before the thread checks whether it should stop.
 WAIT_SECONDS = 1.0
 

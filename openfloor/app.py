@@ -10,13 +10,14 @@ from flask import Flask
 from flask_talisman import Talisman
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
-from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from domain.runtime import Runtime
 from domain.settings import Settings, load_settings
+from domain.web.context import remove_session_at_teardown
 from domain.web.extensions import csrf, limiter, login_manager
 from domain.web.params import IdConverter
+from intake.api_app import mount
 from openfloor.embedded import ensure_embedded_redis
 
 CSP = {
@@ -93,23 +94,15 @@ def create_app(
     login_manager.init_app(app)
     limiter.init_app(app)
 
+    _register_blueprints(app)
+    remove_session_at_teardown(app, runtime)
+    # the JSON API is an app of its own under /api/: none of the pages' extensions run there
+    mount(app, _api_app(app, runtime))
     if settings.proxy_hops:
         # behind a reverse proxy: trust its X-Forwarded-For/-Proto (rate limits per client)
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops
         )
-    _register_blueprints(app)
-
-    @app.teardown_appcontext
-    def _remove_session(_exc: BaseException | None) -> None:
-        try:
-            runtime.db.session.remove()
-        except SQLAlchemyError as exc:
-            # the database went away mid-request (a restart): the answer is already decided,
-            # so drop the dead session rather than turn that answer into a 500
-            logging.getLogger(__name__).warning("discarded a broken database session: %s", exc)
-            runtime.db.session.registry.clear()
-
     return app
 
 
@@ -159,11 +152,8 @@ def _register_blueprints(app: Flask) -> None:
     for bp in (answers_bp, answers_public_bp, notes_bp, report_bp):
         app.register_blueprint(bp)
 
-    from intake.api import bp as api_bp
     from intake.event_entry import bp as intake_staff_bp
 
-    csrf.exempt(api_bp)  # token-authenticated JSON API: no cookies, no CSRF
-    app.register_blueprint(api_bp)
     app.register_blueprint(intake_staff_bp)
 
     @app.route("/")
@@ -175,6 +165,17 @@ def _register_blueprints(app: Flask) -> None:
     @app.route("/healthz")
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
+
+
+def _api_app(pages: Flask, runtime: Runtime) -> Flask:
+    from intake.api_app import create_api_app
+    from triage.roles import enforce_access
+
+    api = create_api_app(runtime)
+    api.url_map.converters.update(pages.url_map.converters)
+    # the one access table covers the API too (its routes are public or token-checked)
+    api.before_request(enforce_access)
+    return api
 
 
 def _limiter_uri(redis_url: str) -> str:

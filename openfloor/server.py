@@ -7,7 +7,8 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
-SWITCH_INTERVAL = 0.001  # seconds
+import os
+SWITCH_INTERVAL = float(os.environ.get("XSW", "0.001"))  # seconds
 
 
 class _Server(BaseApplication):

@@ -391,7 +391,7 @@ def test_openapi_document_is_served_and_matches_the_api(app: Flask, client: Flas
         re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule.removeprefix("/api/v1")): {
             m.lower() for m in (rule.methods or set()) - {"HEAD", "OPTIONS"}
         }
-        for rule in app.url_map.iter_rules()
+        for rule in app.extensions["openfloor_api"].url_map.iter_rules()
         if rule.rule.startswith("/api/v1/")
     }
     documented = {path: set(ops) for path, ops in doc["paths"].items()}

@@ -1,6 +1,7 @@
 """The role matrix: every route of the app x {anonymous, chair, staff, admin} x {GET, POST}.
 
-Routes are read from ``app.url_map``, so a route added anywhere is walked too, and it must be
+Routes are read from the url maps of the pages' app and the API app, so a route added anywhere is
+walked too, and it must be
 declared in ``triage/roles.py`` (the test names any that is not).
 """
 
@@ -75,6 +76,12 @@ def _records(rt: Runtime, meeting: Meeting, users: dict[Caller, StaffUser]) -> d
         }
 
 
+def _rules(app: Flask) -> list[tuple[Flask, Rule]]:
+    """Every route of the pages' app and of the API app mounted under it."""
+    apps = (app, app.extensions["openfloor_api"])
+    return [(owner, rule) for owner in apps for rule in owner.url_map.iter_rules()]
+
+
 def _session_id(rt: Runtime, user: StaffUser) -> str:
     with rt.db.transaction() as session:
         current = session.get(StaffUser, user.id)
@@ -115,7 +122,7 @@ def test_every_route_obeys_the_role_table(
     }
     values = _records(rt, meeting, users)
     undeclared, wrong = [], []
-    for rule in app.url_map.iter_rules():
+    for owner, rule in _rules(app):
         declared = ACCESS.get(rule.endpoint)
         for method in METHODS:
             if method not in (rule.methods or ()):
@@ -126,7 +133,7 @@ def test_every_route_obeys_the_role_table(
                 undeclared.append(f"{rule.endpoint} {method} ({rule.rule})")
                 continue
             allowed = declared[method]
-            url = _url(app, rule, values)
+            url = _url(owner, rule, values)
             for who in Caller:
                 client = app.test_client()
                 if who != Caller.ANONYMOUS:
@@ -155,7 +162,7 @@ def test_every_route_obeys_the_role_table(
 
 
 def test_the_table_names_only_real_routes(app: Flask) -> None:
-    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    endpoints = {rule.endpoint for _, rule in _rules(app)}
     assert set(ACCESS) - endpoints == set()
 
 
