@@ -7,8 +7,7 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
-import os
-SWITCH_INTERVAL = float(os.environ.get("XSW", "0.001"))  # seconds
+SWITCH_INTERVAL = 0.001  # seconds
 
 
 class _Server(BaseApplication):
