@@ -28,8 +28,9 @@ from tests.support.servers import RedisServer
 PHASES: list[tuple[Any, str, str]] = [
     (api_access, "count_request", "rate limits + refused tokens + token version: one Redis call"),
     (api_access, "lookup", "token lookup (in-process cache, database every 2 s)"),
+    (api, "_meeting", "meeting status (each process trusts it for 1 s)"),
     (api, "validate_submission", "validation"),
-    (outbox, "store", "outbox insert + commit (SQLAlchemy Core)"),
+    (outbox, "store", "outbox insert + commit (group commit, SQLAlchemy Core)"),
     (api, "submit", "submit: insert + commit + enqueue"),
     (pusher, "send", "hand-over to the pusher thread (in memory)"),
     (pusher, "push_batch", "pusher thread: RQ jobs (off the request)"),
@@ -86,7 +87,7 @@ def profile(workdir: Path, requests: int = 300) -> list[str]:
         rt.close()
     finally:
         redis.stop()
-    lines = [f"| whole request (Flask, limiter, view, test client) | {total:.2f} |"]
+    lines = [f"| whole request (the API app, its view, the test client) | {total:.2f} |"]
     lines += [f"| {label} | {spent[label] / requests * 1000:.2f} |" for _, _, label in PHASES]
     lines.append(
         f"| Redis: commands (those run by scripts included) / round trips per request "
