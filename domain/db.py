@@ -69,9 +69,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             immediate = conn.get_execution_options().get(IMMEDIATE, False)
             # on the driver's connection: this runs for every transaction, and a statement
             # through SQLAlchemy costs as much again as the insert it precedes
-            conn.connection.driver_connection.execute(
-                "BEGIN IMMEDIATE" if immediate else "BEGIN"
-            )
+            conn.connection.driver_connection.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)
