@@ -75,6 +75,8 @@ class GroupCommit:
                     ids = [conn.execute(_ONE, batch[0].params).scalar_one()]
                 else:
                     ids = list(conn.execute(_MANY, [p.params for p in batch]).scalars())
+            for pending, row_id in zip(batch, ids, strict=True):
+                pending.row_id = int(row_id)
         except IntegrityError as exc:
             if len(batch) == 1:
                 _finish(batch, error=exc)
@@ -85,8 +87,6 @@ class GroupCommit:
         except Exception as exc:  # the database is away: every request hears of it
             _finish(batch, error=exc)
             return
-        for pending, row_id in zip(batch, ids, strict=True):
-            pending.row_id = int(row_id)
         _finish(batch)
 
 
