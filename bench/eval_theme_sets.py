@@ -154,8 +154,11 @@ def predict(data: Captured, setting: Setting, embedder: Any) -> list[str]:
             for i in range(end):  # blocked questions are alone in a group of their own id
                 members.setdefault(data.groups[i], []).append(i)
             ballots = list(slugs)
-            for i in rows:
-                voted = group_theme([ballots[j] for j in members[data.groups[i]]])
+            for i in rows:  # members of earlier batches decide when any has a theme
+                group = members[data.groups[i]]
+                earlier = [j for j in group if j < start]
+                voters = earlier if any(ballots[j] is not None for j in earlier) else group
+                voted = group_theme([ballots[j] for j in voters])
                 if voted is not None and voted != slugs[i]:
                     slugs[i], labels[i] = voted, clf.label(voted) or auto_label(voted, "")
     return labels

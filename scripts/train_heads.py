@@ -19,8 +19,9 @@ workers.pipeline.moderation_features (``scripts/moderation_fit.py``). Training d
 * moderation: ``bench/data/moderation_cases.jsonl`` (``expect``),
   ``bench/data/policing_questions.jsonl`` (``flags``), ``bench/data/train/moderation.jsonl``
   and ``moderation2.jsonl`` (``label``: ok, abuse, spam, out_of_scope; written for training),
-  the live chatter of ``kind.jsonl`` (clean) and the former blind set
-  ``bench/data/blind/moderation1.jsonl`` (``label``; development data since its first contact).
+  the live chatter of ``kind.jsonl`` (clean) and the former blind sets
+  ``bench/data/blind/moderation1.jsonl`` and ``moderation2.jsonl`` (``label``; development data
+  since their first contact).
 """
 
 from __future__ import annotations
@@ -140,7 +141,7 @@ def moderation_data(hold_out: frozenset[str] = frozenset()) -> ModerationSet:
     Sources: ``cases`` (moderation_cases.jsonl, ``expect``), ``policing`` (policing questions,
     ``flags``; paraphrases of one question share a group), ``train`` and ``train2``
     (written training rows, ``label``), ``kind`` (live chatter, clean but for test posts,
-    which are left out) and ``moderation1`` (a former blind set, ``label``).
+    which are left out), ``moderation1`` and ``moderation2`` (former blind sets, ``label``).
     """
     data = ModerationSet()
     files = {
@@ -150,6 +151,7 @@ def moderation_data(hold_out: frozenset[str] = frozenset()) -> ModerationSet:
         "train2": DATA / "train" / "moderation2.jsonl",
         "kind": DATA / "train" / "kind.jsonl",
         "moderation1": DATA / "blind" / "moderation1.jsonl",
+        "moderation2": DATA / "blind" / "moderation2.jsonl",
     }
     for source, path in files.items():
         if source in hold_out:
@@ -234,7 +236,7 @@ def main() -> int:
         "--hold-out",
         action="append",
         default=[],
-        choices=("moderation1",),
+        choices=("moderation1", "moderation2"),
         help="leave a former blind set out of training and score it (implies --check)",
     )
     parser.add_argument(

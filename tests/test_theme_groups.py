@@ -68,6 +68,23 @@ def test_a_question_joining_a_group_takes_the_staff_theme_of_its_members(embedde
     assert not b.theme.pinned and not b.theme.discovered
 
 
+def test_newcomers_of_one_batch_do_not_outvote_the_theme_an_earlier_member_was_given(
+    embedder,
+) -> None:
+    pipeline = Pipeline(embedder=embedder)
+    first = Item(id="1", text="Cars race through the village at night far above the limit.")
+    (a,) = pipeline.analyse([first])
+    assert a.theme is not None and a.theme.slug == "roads"
+    pipeline.dedupe.set_theme("1", "rural")  # as if an earlier vote had given it this theme
+    b, c = pipeline.analyse([
+        Item(id="2", text="cars racing through the village at night way over the limit"),
+        Item(id="3", text="Cars race through our village at night, far above the limit!"),
+    ])  # fmt: skip
+    assert b.match.group_key == c.match.group_key == a.match.group_key
+    assert [x.theme.slug for x in (b, c) if x.theme is not None] == ["rural", "rural"]
+    assert pipeline.dedupe.theme_of("1") == "rural"
+
+
 @pytest.mark.parametrize(
     ("text", "slug"),
     [

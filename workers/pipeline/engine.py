@@ -173,8 +173,9 @@ class Pipeline:
             by_row[i] if i in by_row else self.dedupe.decide(*rows[i], theme=slugs[i])
             for i in range(len(items))
         ]
+        batch = {items[i].id for i in clean}
         for i in clean:
-            themes[i] = self._group_theme(items[i].id, matches[i].group_key, themes[i])
+            themes[i] = self._group_theme(items[i].id, matches[i].group_key, themes[i], batch)
         clock.lap("dedupe")
         self.last_timings = clock.laps
 
@@ -193,18 +194,26 @@ class Pipeline:
         ]
 
     def _group_theme(
-        self, item_id: str, group_key: str, own: ThemeAssignment | None
+        self,
+        item_id: str,
+        group_key: str,
+        own: ThemeAssignment | None,
+        batch: frozenset[str] | set[str] = frozenset(),
     ) -> ThemeAssignment | None:
         """The theme ``item_id`` takes as a member of ``group_key``: the group's vote.
 
-        Members placed earlier vote with the theme they were given; staff-chosen themes
-        outvote the classifier's. A pinned question keeps its own theme.
+        Members placed in an earlier batch decide when any of them has a theme (theirs was
+        already given out, so newcomers of ``batch`` must not outvote it); otherwise the
+        members vote with the theme they were given. Staff-chosen themes outvote the
+        classifier's. A pinned question keeps its own theme.
         """
         if own is None or own.pinned:
             return own
         members = self.dedupe.members(group_key)
         staff = [s for m in members if (s := self.classifier.pinned(m)) is not None]
-        slug = group_theme([self.dedupe.theme_of(m) for m in members], staff)
+        earlier = [m for m in members if m not in batch]
+        voters = earlier if any(self.dedupe.theme_of(m) is not None for m in earlier) else members
+        slug = group_theme([self.dedupe.theme_of(m) for m in voters], staff)
         if slug is None or slug == own.slug or slug not in self.classifier.slugs():
             return own
         self.dedupe.set_theme(item_id, slug)

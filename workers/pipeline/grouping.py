@@ -22,7 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 
 #: Minimum average cosine between a question (or a batch cluster) and a group to join it.
-#: Chosen on development data only (docs/benchmarks.md, "Grouping").
+#: Chosen on development data only (docs/benchmarks.md, "Grouping"); kept at 0.55 for the model
+#: trained on group1-5, from held-out runs on group4 and group5 (docs/embedding-choice.md).
 DEFAULT_JOIN_THRESHOLD = 0.55
 #: Extra average cosine required per doubling of the larger side's size.
 DEFAULT_SIZE_STEP = 0.01
