@@ -285,13 +285,13 @@ def test_the_pipeline_maps_vectors_through_the_layer_only_when_switched_on(
     rt: Runtime, meeting: Meeting
 ) -> None:
     _store(rt, _collapsing_layer())
-    assert rt.settings.learned_layer  # on by default
-    off = _switched(rt, on=False)
+    assert not rt.settings.learned_layer  # off by default
+    assert _grouped(rt, meeting) == 2  # switched off: the layer is stored but not used
+    on = _switched(rt)
     try:
-        assert _grouped(off, meeting) == 2  # switched off: the layer is stored but not used
+        assert _grouped(on, _new_meeting(rt, "with-layer")) == 1
     finally:
-        off.close()
-    assert _grouped(rt, _new_meeting(rt, "with-layer")) == 1
+        on.close()
 
 
 def test_a_new_layer_version_rebuilds_a_meetings_index(rt: Runtime, meeting: Meeting) -> None:
