@@ -20,8 +20,8 @@ workers.pipeline.moderation_features (``scripts/moderation_fit.py``). Training d
   ``bench/data/policing_questions.jsonl`` (``flags``), ``bench/data/train/moderation.jsonl``
   and ``moderation2.jsonl`` (``label``: ok, abuse, spam, out_of_scope; written for training),
   the live chatter of ``kind.jsonl`` (clean) and the former blind sets
-  ``bench/data/blind/moderation1.jsonl`` and ``moderation2.jsonl`` (``label``; development data
-  since their first contact).
+  ``bench/data/blind/moderation1.jsonl``, ``moderation2.jsonl`` and ``moderation3.jsonl``
+  (``label``; development data since their first contact).
 """
 
 from __future__ import annotations
@@ -141,7 +141,8 @@ def moderation_data(hold_out: frozenset[str] = frozenset()) -> ModerationSet:
     Sources: ``cases`` (moderation_cases.jsonl, ``expect``), ``policing`` (policing questions,
     ``flags``; paraphrases of one question share a group), ``train`` and ``train2``
     (written training rows, ``label``), ``kind`` (live chatter, clean but for test posts,
-    which are left out), ``moderation1`` and ``moderation2`` (former blind sets, ``label``).
+    which are left out), ``moderation1``, ``moderation2`` and ``moderation3`` (former blind
+    sets, ``label``).
     """
     data = ModerationSet()
     files = {
@@ -152,6 +153,7 @@ def moderation_data(hold_out: frozenset[str] = frozenset()) -> ModerationSet:
         "kind": DATA / "train" / "kind.jsonl",
         "moderation1": DATA / "blind" / "moderation1.jsonl",
         "moderation2": DATA / "blind" / "moderation2.jsonl",
+        "moderation3": DATA / "blind" / "moderation3.jsonl",
     }
     for source, path in files.items():
         if source in hold_out:
@@ -236,7 +238,7 @@ def main() -> int:
         "--hold-out",
         action="append",
         default=[],
-        choices=("moderation1", "moderation2"),
+        choices=("moderation1", "moderation2", "moderation3"),
         help="leave a former blind set out of training and score it (implies --check)",
     )
     parser.add_argument(
