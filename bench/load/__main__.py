@@ -25,24 +25,29 @@ VERDICTS: list[str] = []
 TRIED = """\
 What was cut, from the profile of one submission (before → after). Earlier: three database
 transactions per question became one; RQ's two Redis transactions per enqueue became one
-pipeline; 14 Redis round trips became 5. Then (issue 13, this run's code): the rate limit,
-the refused-token counter and the token list's version are one Lua script call (one round
-trip, was 4); the token is looked up once per 2 s per process (a revocation reaches every
-process at once through the version in Redis); the meeting is read and the outbox row
-inserted with prepared SQLAlchemy Core statements (no ORM, no unit of work); a repeat is
-found by the outbox's unique key instead of a query per question; RQ jobs are built by a
-pusher thread per web process from an in-memory hand-over, a burst as batch jobs, so the
-request makes one Redis round trip in all; SQLite writers of a process queue on a lock
-instead of SQLite's sleeping busy handler; the database pool keeps a connection per thread;
-gunicorn workers switch threads every 1 ms instead of 5 (requests wait less for the GIL
-after each round trip).
+pipeline; 14 Redis round trips became 5; the rate limit, the refused-token counter and the
+token list's version became one Lua script call; the token is looked up once per 2 s per
+process (a revocation reaches every process at once through the version in Redis); the outbox
+row is inserted with a prepared SQLAlchemy Core statement; a repeat is found by the outbox's
+unique key; RQ jobs are built by a pusher thread per web process; gunicorn workers switch
+threads every 1 ms. This run's code (issue 13, second round; the profile above is of this
+code, the previous run's "whole request" was 2.2 ms): the API is a Flask app of its own under
+/api/, so none of the pages' extensions (session, sign-in, CSRF, Flask-Limiter, Talisman's
+policy) run on its path; concurrent requests of a process share one outbox commit (group
+commit, one INSERT for the batch); a process trusts a meeting's status for a second instead of
+reading it per question; a reference costs one system call (was 16); the status URL is built
+as a string; redis-py parses with hiredis; the pusher waits 10 ms for a burst to gather, and a
+fresh batch job skips its existence check; SQLite's BEGIN goes straight to the driver.
 
-What remains: about 3.3 ms of server CPU per API request against 0.4 for the bare endpoint
-(Flask and its extensions' hooks, SQLAlchemy Core executing two statements, the Redis client,
-RQ job building on the pusher thread; on PostgreSQL also a pre-ping round trip per pooled
-checkout, two a request). A quarter of the bare endpoint needs about 1.5 ms: not reached.
-At 200/s the median is a few ms but the 99th percentile is set by the machine's other load
-(a request that blocks on Redis or the database waits behind other sessions' processes)."""
+What remains: about 2.1–2.4 ms of server CPU per API request under 16 connections, against 0.4
+for the bare endpoint, while the same request costs far less in-process (profile): the rest,
+by a py-spy profile of a worker under load (lock releases and queue hand-overs among its top
+lines), is most likely threads handing over the GIL and waking each other: at each Redis and
+database wait, at the commit group's lock and at gunicorn's hand-over of each connection. A
+quarter of the bare endpoint needs about 1.5 ms. Not tried: taking the Redis round trip off
+the request (rate limits counted in each process and synchronised in the background), which
+changes how exact the limits are.
+"""
 
 
 def _row(db: str, what: str, r: drivers.Result, note: str = "") -> None:
