@@ -404,3 +404,27 @@ def test_small_index_searches_exactly() -> None:
     got = [k for k, _ in index.search(q, 10)]
     assert got == [str(i) for i in np.argsort(-(vecs @ q))[:10]]
     assert index.last_search_cost == 300
+
+
+def test_a_welsh_question_never_joins_on_its_vector() -> None:
+    # Four Welsh questions on four asks, with vectors as close as the English model makes
+    # them: each starts its own group; an exact copy still joins its first.
+    index = DedupeIndex(2, join_threshold=0.5, size_step=0.0)
+    welsh = [
+        "mae lladron yn dwyn defaid o'r bryniau, beth mae'r heddlu yn ei wneud",
+        "pryd fydd yr heddlu yn gwneud rhywbeth am geir yn gyrru yn rhy gyflym",
+        "oes modd cysylltu a heddlu gorllewin mercia yn gymraeg",
+        "pam nad oes heddlu yn nhrefyclo",
+    ]
+    rows = [(f"w{n}", text, np.array([1.0, 0.0]), None, None) for n, text in enumerate(welsh)]
+    rows.append(("copy", welsh[0], np.array([1.0, 0.0]), None, None))
+    rows.append(("en", "why are sheep being stolen near clun", np.array([0.0, 1.0]), None, None))
+    rows.append(("en2", "what is done about sheep rustling", np.array([0.0, 1.0]), None, None))
+    decisions = {d.item_id: d for d in index.place_batch(rows)}
+    assert len({decisions[f"w{n}"].group_key for n in range(4)}) == 4
+    assert all(decisions[f"w{n}"].kind == MatchKind.NEW for n in range(4))
+    assert decisions["copy"].group_key == decisions["w0"].group_key
+    assert decisions["en2"].group_key == decisions["en"].group_key  # English still joins
+    # and later, one at a time
+    later = index.place("w9", "beth mae'r heddlu yn ei wneud am gyffuriau", np.array([1.0, 0.0]))
+    assert later.kind == MatchKind.NEW

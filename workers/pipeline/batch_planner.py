@@ -18,6 +18,7 @@ from rapidfuzz import fuzz
 
 from workers.pipeline.dedupe_records import GroupMembers, PlacedItem
 from workers.pipeline.grouping import GroupSums, Suggestion, rank_groups, settle
+from workers.pipeline.language import looks_welsh
 from workers.pipeline.match_rules import MatchDecision, MatchKind
 from workers.pipeline.vector_index import VectorIndex
 
@@ -140,6 +141,13 @@ class BatchPlanner:
             if row.masked:
                 first_of.setdefault("m:" + row.masked, r)
             open_rows.append(r)
+        # the vector of a Welsh question says nothing (an English model): it starts a group
+        unread = [r for r in open_rows if looks_welsh(rows[r].masked)]
+        for r in unread:
+            taken = rows[r].item_id in self._groups.members
+            key = self._fresh_key(rows[r].item_id) if taken else rows[r].item_id
+            decisions[r] = MatchDecision(rows[r].item_id, MatchKind.NEW, key, 0.0, None)
+        open_rows = [r for r in open_rows if r not in unread]
         candidates: dict[str, None] = {}
         for r in open_rows:
             for other_id, _ in hits[r]:

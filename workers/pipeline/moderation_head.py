@@ -18,7 +18,6 @@ vector says nothing reliable, and a Welsh question must stay visible.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -27,10 +26,10 @@ from pathlib import Path
 import numpy as np
 
 from workers.pipeline.flags import Flag
+from workers.pipeline.language import looks_welsh
 from workers.pipeline.linear_head import HEADS_DIR, read_checked
 from workers.pipeline.moderation_features import gram_blocks
 from workers.pipeline.normalise import Normalised
-from workers.pipeline.wordlists import word_set
 
 __all__ = ["GramWeights", "ModerationHead", "learned_flags", "load_moderation_head", "looks_welsh"]
 
@@ -39,21 +38,6 @@ _LABELS = {
     "spam": "reads as spam or a test post",
     "out_of_scope": "reads as council or other non-police business",
 }
-# Function words frequent in Welsh and rare in English text.
-_WELSH = word_set(
-    """
-    yn yr mae oes nad nid ydy ydi ydw fydd bydd roedd oedd sydd gyda heddlu pam beth sut ble
-    pryd pwy faint diolch hefyd neu ond wedi gan eu ein eich dros heb fod bod ac ar
-    """
-)
-_WORD = re.compile(r"[a-z']+")
-
-
-def looks_welsh(match_text: str) -> bool:
-    """At least two Welsh function words making up a fifth of the words."""
-    words = _WORD.findall(match_text)
-    hits = sum(w in _WELSH for w in words)
-    return hits >= 2 and hits * 5 >= len(words)
 
 
 @dataclass(frozen=True)
