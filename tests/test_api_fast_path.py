@@ -11,11 +11,12 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select, update
 
-from domain.models import ApiToken, Meeting, OutboxMessage, Submission
+from domain.models import ApiToken, Meeting, MeetingStatus, OutboxMessage, Submission
 from domain.queue import INGEST_QUEUE, SubmissionMessage, queue
 from domain.runtime import Runtime
 from intake import pusher
 from intake.api_access import TOKEN_CACHE_SECONDS, tokens_changed
+from intake.meeting_states import CACHE_SECONDS
 from openfloor.app import create_app
 from tests.support.processes import wait_for
 from tests.support.servers import free_port
@@ -128,3 +129,31 @@ def _message(meeting: Meeting, n: int) -> SubmissionMessage:
 def _stored(rt: Runtime) -> int:
     with rt.db.transaction() as session:
         return int(session.scalar(select(func.count()).select_from(Submission)) or 0)
+
+
+@sqlite_only
+def test_a_meeting_closed_by_another_process_is_seen_within_a_second(
+    client: FlaskClient, meeting: Meeting, rt: Runtime
+) -> None:
+    _, token = issue(rt)
+    assert _post(client, meeting, token) == 201  # this process now trusts "open" for a second
+    with rt.db.transaction() as session:  # a Core update: what another process's change is
+        session.execute(
+            update(Meeting).where(Meeting.id == meeting.id).values(status=MeetingStatus.CLOSED)
+        )
+    closed_at = time.monotonic()
+    wait_for(lambda: _post(client, meeting, token) == 422, timeout=CACHE_SECONDS + 3)
+    assert time.monotonic() - closed_at <= CACHE_SECONDS + 1
+
+
+@sqlite_only
+def test_a_meeting_closed_in_this_process_is_seen_at_once(
+    client: FlaskClient, meeting: Meeting, rt: Runtime
+) -> None:
+    _, token = issue(rt)
+    assert _post(client, meeting, token) == 201
+    with rt.db.transaction() as session:
+        row = session.get(Meeting, meeting.id)
+        assert row is not None
+        row.status = MeetingStatus.CLOSED  # staff's page does this: the cache is emptied
+    assert _post(client, meeting, token) == 422
