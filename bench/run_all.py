@@ -110,10 +110,12 @@ def main() -> None:
         body, seconds = run(module, extra)
         command = " ".join(["python -m", *module, *extra])
         parts.append(f"## {title}\n\nCommand: `{command}` ({seconds:.0f} s)\n\n{body}\n")
-    # first-contact figures on blind sets are a record, never re-measured: copied in as kept
-    first_contact = ROOT / "docs" / "first-contact.md"
-    if first_contact.exists():
-        parts.append(first_contact.read_text(encoding="utf-8"))
+    # Records copied in as kept, never re-measured here: first-contact figures on blind sets,
+    # and the last `make soak` run (fault tests too long for the bench).
+    for record in ("soak.md", "first-contact.md"):
+        path = ROOT / "docs" / record
+        if path.exists():
+            parts.append(path.read_text(encoding="utf-8"))
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     Path(args.output).write_text("\n".join(parts))
     print(f"wrote {args.output}", file=sys.stderr)
