@@ -84,11 +84,7 @@ def measure(target: Target, seconds: int, extra: list[str]) -> None:
     db = target.label
     path = f"/api/v1/meetings/{target.meeting_id}/submissions"
     logs = target.workdir
-    with gunicorn(target, "bare", logs / "bare.log") as (url, bare_proc):
-        drivers.full_speed(url, "/bare", "", 2)  # warm-up
-        before = cpu_seconds(bare_proc.pid)
-        bare = drivers.full_speed(url, "/bare", "", seconds)
-        bare_cpu = (cpu_seconds(bare_proc.pid) - before) / max(bare.requests, 1) * 1000
+    bare, bare_cpu = _bare(target, logs, seconds)
     _row(db, "bare Flask JSON endpoint, 16 connections", bare,
          f"server CPU {bare_cpu:.2f} ms/request")  # fmt: skip
     with gunicorn(target, "openfloor", logs / "web.log") as (url, proc):
@@ -96,9 +92,15 @@ def measure(target: Target, seconds: int, extra: list[str]) -> None:
         before = cpu_seconds(proc.pid)
         api = drivers.full_speed(url, path, target.token, seconds)
         api_cpu = (cpu_seconds(proc.pid) - before) / max(api.requests, 1) * 1000
-        share = api.per_second / bare.per_second if bare.per_second else 0
+        # the bare endpoint again: a share against one bare run slowed by something else on
+        # the machine would flatter the API, so the faster of the two bare runs counts
+        again, again_cpu = _bare(target, logs, seconds)
+        _row(db, "bare Flask JSON endpoint again, after the API run", again,
+             f"server CPU {again_cpu:.2f} ms/request")  # fmt: skip
+        best = max(bare.per_second, again.per_second)
+        share = api.per_second / best if best else 0
         VERDICTS.append(
-            f"- {db}: API throughput {share:.0%} of the bare endpoint (target 25 %: "
+            f"- {db}: API throughput {share:.0%} of the bare endpoint's faster run (target 25 %: "
             + ("met" if share >= 0.25 else f"missed by {25 - share * 100:.0f} points")
             + ")"
         )
@@ -134,6 +136,16 @@ def measure(target: Target, seconds: int, extra: list[str]) -> None:
         f"questions ({backlog:,} already stored) into {total:,} questions at "
         f"**{rate:.0f} questions/s**; peak RSS {rss:.0f} MiB for both"
     )
+
+
+def _bare(target: Target, logs: Path, seconds: int) -> tuple[drivers.Result, float]:
+    """The bare endpoint at full speed, and its server CPU per request (ms)."""
+    with gunicorn(target, "bare", logs / "bare.log") as (url, bare_proc):
+        drivers.full_speed(url, "/bare", "", 2)  # warm-up
+        before = cpu_seconds(bare_proc.pid)
+        bare = drivers.full_speed(url, "/bare", "", seconds)
+        cpu = (cpu_seconds(bare_proc.pid) - before) / max(bare.requests, 1) * 1000
+    return bare, cpu
 
 
 def drivers_backlog(target: Target) -> int:
