@@ -59,8 +59,9 @@ def store(rt: Runtime, message: SubmissionMessage) -> tuple[int, str, bool]:
     """Commit ``message`` to the outbox as being sent; returns (row id, reference, created).
 
     The hot path of every intake channel: the row is committed together with those of
-    concurrent requests of this process (``intake.group_commit``), with no ORM unit of work. A repeat of (channel, external id) is refused by the unique key and answered
-    with the first row. The caller hands the message to the queue straight after
+    concurrent requests of this process (``intake.group_commit``), with no ORM unit of work.
+    A repeat of (channel, external id) is refused by the unique key and answered with the
+    first row. The caller hands the message to the queue straight after
     (``intake.pusher.send``); should the process die first, the re-relay sends it later.
     """
     now = datetime.now(UTC)
