@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
+import fcntl
+import os
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from typing import Any, cast
 
 from sqlalchemy import MetaData, create_engine, event
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
 
 # Stable constraint names so Alembic migrations are identical on SQLite and PostgreSQL.
@@ -76,13 +77,62 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return create_engine(url, **kwargs)
 
 
+class SqliteWriter:
+    """One hot-path writer at a time on a SQLite file, across threads and processes.
+
+    SQLite has one writer at a time. Its busy handler makes a writer that finds the file
+    locked sleep 1, 2, 5 … up to 100 ms between tries, so two web processes writing at once
+    spend much of a burst asleep. Here this process's threads queue on a lock, then the
+    process takes ``flock`` on a file beside the database: the kernel wakes the next writer
+    the moment the lock is free. Only for short transactions that wait on nothing else
+    (``Database.write``): a transaction holding it never waits for another lock.
+    """
+
+    def __init__(self, url: str) -> None:
+        database = make_url(url).database
+        memory = not database or database == ":memory:" or database.startswith("file::memory")
+        self.path = None if memory else f"{database}-writelock"
+        self._thread = threading.Lock()
+        self._fd = -1
+        self._pid = 0
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        """Hold the lock (this process's threads first, then the processes)."""
+        with self._thread:
+            fd = self._file()
+            if fd < 0:
+                yield
+                return
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+
+    def _file(self) -> int:
+        if self.path is None:
+            return -1
+        if self._pid != os.getpid():  # a forked child must not share its parent's lock
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            self._pid = os.getpid()
+        return self._fd
+
+    def close(self) -> None:
+        """Close the lock file (the lock is free whenever no write is under way)."""
+        if self._fd >= 0 and self._pid == os.getpid():
+            os.close(self._fd)
+        self._fd, self._pid = -1, 0
+
+
 class Database:
     """Holds one engine and a scoped session; created unbound, bound by :meth:`bind`."""
 
     def __init__(self) -> None:
         self._engine: Engine | None = None
         self._factory: sessionmaker[Session] | None = None
-        self._write_lock: threading.Lock | None = None
+        self._writer: SqliteWriter | None = None
+        self._immediate: Engine | None = None
         self.session: scoped_session[Session] = scoped_session(cast(Any, self._make_session))
 
     def _make_session(self) -> Session:
@@ -96,11 +146,12 @@ class Database:
             self.session.remove()
             self._engine.dispose()
         self._engine = make_engine(url, **kwargs)
+        # set once: options set on each connection cost the dialect a check per transaction
+        self._immediate = self._engine.execution_options(**{IMMEDIATE: True})
         self._factory = sessionmaker(bind=self._engine, expire_on_commit=False)
-        # SQLite has one writer at a time: this process's threads queue for it here and are
-        # woken as soon as it is free, instead of polling in SQLite's busy handler (which
-        # sleeps up to 100 ms at a time). Other processes still meet the busy handler.
-        self._write_lock = threading.Lock() if url.startswith("sqlite") else None
+        if self._writer is not None:
+            self._writer.close()
+        self._writer = SqliteWriter(url) if url.startswith("sqlite") else None
         return self
 
     @property
@@ -131,13 +182,18 @@ class Database:
 
         For hot paths that insert a row or two: no unit of work, no identity map.
         """
-        with self._write_lock or contextlib.nullcontext(), self.engine.connect() as conn:
-            conn = conn.execution_options(**{IMMEDIATE: True})
-            with conn.begin():
-                yield conn
+        if self._immediate is None:
+            raise RuntimeError("Database used before bind()")
+        with (
+            self._writer.held() if self._writer else nullcontext(),
+            self._immediate.connect() as conn,conn.begin()
+        ):
+            yield conn
 
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.session.remove()
         if self._engine is not None:
             self._engine.dispose()
+        if self._writer is not None:
+            self._writer.close()

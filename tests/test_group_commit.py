@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import threading
 import uuid
 from datetime import UTC, datetime
@@ -131,3 +133,28 @@ def test_the_api_app_answers_json_with_its_own_headers(
         assert plain.status_code == 403 and plain.json["error"] == "https_required"
     finally:
         forced.extensions["openfloor"].close()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_sqlite_write_holds_a_lock_other_processes_queue_on(rt: Runtime) -> None:
+    """Writers of several processes queue on ``flock`` (woken at once), not SQLite's busy
+    handler (which sleeps up to 100 ms between tries)."""
+    writer = rt.db._writer
+    assert writer is not None and writer.path is not None
+    probe = (
+        "import fcntl, os, sys\n"
+        "fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT)\n"
+        "try:\n"
+        "    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)\n"
+        "except BlockingIOError:\n"
+        "    sys.exit(3)\n"
+    )
+
+    def other_process_may_write() -> bool:
+        code = subprocess.run([sys.executable, "-c", probe, writer.path], check=False).returncode
+        assert code in (0, 3)
+        return code == 0
+
+    with rt.db.write():
+        assert not other_process_may_write()
+    assert other_process_may_write()

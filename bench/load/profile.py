@@ -26,7 +26,12 @@ from openfloor.app import create_app
 from tests.support.servers import RedisServer
 
 PHASES: list[tuple[Any, str, str]] = [
-    (api_access, "count_request", "rate limits + refused tokens + token version: one Redis call"),
+    (api_access, "spend_lease", "rate limits on this process's lease (no Redis call)"),
+    (
+        api_access,
+        "count_request",
+        "rate limits + refused tokens + token version: a Redis call, once a lease",
+    ),
     (api_access, "lookup", "token lookup (in-process cache, database every 2 s)"),
     (api, "_meeting", "meeting status (each process trusts it for 1 s)"),
     (api, "validate_submission", "validation"),
