@@ -24,6 +24,9 @@ from workers.pipeline.match_rules import mask_location
 from workers.pipeline.normalise import normalise
 
 BLIND_DIR = REPO_ROOT / "bench" / "data" / "blind"
+#: Paraphrase sets written for training only (never scored): many members per ask, in varied
+#: wording, with sibling asks of the same item as hard negatives (``written/README.md``).
+WRITTEN_DIR = REPO_ROOT / "bench" / "data" / "training" / "written"
 OUTPUT = REPO_ROOT / "bench" / "data" / "training" / "pairs.jsonl"
 SEED = 8
 MAX_PER_ASK = 12
@@ -70,8 +73,8 @@ def pairs_from_set(
 
 
 #: The development sets the shipped model was trained on. A set joins this list when a model
-#: is retrained on it (group4 and group5 joined after their first contact).
-TRAINED_SETS = ("group1.jsonl", "group2.jsonl", "group3.jsonl", "group4.jsonl", "group5.jsonl")
+#: is retrained on it (group4-5 and group6-8 joined after their first contact).
+TRAINED_SETS = tuple(f"group{n}.jsonl" for n in range(1, 9))
 
 
 def development_sets() -> list[Path]:
@@ -88,6 +91,9 @@ def build(exclude: Iterable[str] = ()) -> list[dict[str, str | None]]:
     for path in development_sets():
         if path.name not in skip:
             out += pairs_from_set(_read(path), "item", f"blind/{path.name}", rng)
+    for path in sorted(WRITTEN_DIR.glob("*.jsonl")):
+        if path.name not in skip:
+            out += pairs_from_set(_read(path), "item", f"written/{path.name}", rng)
     rng.shuffle(out)
     return out
 
@@ -100,7 +106,9 @@ def main() -> None:
     """Write the pairs file."""
     parser = argparse.ArgumentParser(description="build training pairs")
     parser.add_argument("--output", type=Path, default=OUTPUT)
-    parser.add_argument("--exclude", action="append", default=[], help="skip blind/<name>")
+    parser.add_argument(
+        "--exclude", action="append", default=[], help="skip blind/<name> or written/<name>"
+    )
     args = parser.parse_args()
     pairs = build(args.exclude)
     args.output.parent.mkdir(parents=True, exist_ok=True)

@@ -13,7 +13,7 @@ which the head's out-of-fold precision reaches ``target`` for that flag.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 from scipy import sparse
@@ -98,15 +98,15 @@ def cross_validate(features: Features, y: np.ndarray, groups: Sequence[str]) -> 
 
 
 def pick_thresholds(
-    oof: np.ndarray, y: np.ndarray, codes: Sequence[str], target: float
+    oof: np.ndarray, y: np.ndarray, codes: Sequence[str], target: Mapping[str, float]
 ) -> dict[str, float]:
-    """Per flag, the lowest threshold whose out-of-fold precision reaches ``target``."""
+    """Per flag, the lowest threshold whose out-of-fold precision reaches its ``target``."""
     out = {}
     for j, code in enumerate(codes):
         out[code] = 0.99
         for t in np.arange(0.20, 0.99, 0.01):
             fired = oof[:, j] >= t
-            if fired.sum() and (fired & (y[:, j] == 1)).sum() / fired.sum() >= target:
+            if fired.sum() and (fired & (y[:, j] == 1)).sum() / fired.sum() >= target[code]:
                 out[code] = float(round(t, 2))
                 break
     return out

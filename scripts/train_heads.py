@@ -20,7 +20,7 @@ workers.pipeline.moderation_features (``scripts/moderation_fit.py``). Training d
   ``bench/data/policing_questions.jsonl`` (``flags``), ``bench/data/train/moderation.jsonl``
   and ``moderation2.jsonl`` (``label``: ok, abuse, spam, out_of_scope; written for training),
   the live chatter of ``kind.jsonl`` (clean) and the former blind sets
-  ``bench/data/blind/moderation1.jsonl``, ``moderation2.jsonl`` and ``moderation3.jsonl``
+  ``bench/data/blind/moderation1.jsonl`` to ``moderation4.jsonl``
   (``label``; development data since their first contact).
 """
 
@@ -59,8 +59,10 @@ from workers.pipeline.normalise import normalise  # noqa: E402
 
 DATA = ROOT / "bench" / "data"
 CODES = ("abuse", "spam", "out_of_scope")
-#: the learned moderation flag fires where its out-of-fold precision is at least this
-TARGET_PRECISION = 0.92
+#: Each learned moderation flag fires where the head's out-of-fold precision is at least
+#: this. The keyword rules add their own false alarms, so abuse and spam aim higher than the
+#: 0.90 wanted of rules and head together; out of scope is wanted for its recall.
+TARGET_PRECISION = {"abuse": 0.94, "spam": 0.94, "out_of_scope": 0.92}
 
 
 def _rows(path: Path) -> list[dict]:
@@ -141,8 +143,7 @@ def moderation_data(hold_out: frozenset[str] = frozenset()) -> ModerationSet:
     Sources: ``cases`` (moderation_cases.jsonl, ``expect``), ``policing`` (policing questions,
     ``flags``; paraphrases of one question share a group), ``train`` and ``train2``
     (written training rows, ``label``), ``kind`` (live chatter, clean but for test posts,
-    which are left out), ``moderation1``, ``moderation2`` and ``moderation3`` (former blind
-    sets, ``label``).
+    which are left out), ``moderation1`` to ``moderation4`` (former blind sets, ``label``).
     """
     data = ModerationSet()
     files = {
@@ -154,6 +155,7 @@ def moderation_data(hold_out: frozenset[str] = frozenset()) -> ModerationSet:
         "moderation1": DATA / "blind" / "moderation1.jsonl",
         "moderation2": DATA / "blind" / "moderation2.jsonl",
         "moderation3": DATA / "blind" / "moderation3.jsonl",
+        "moderation4": DATA / "blind" / "moderation4.jsonl",
     }
     for source, path in files.items():
         if source in hold_out:
@@ -200,7 +202,7 @@ def fit_kind(check: bool) -> tuple[LinearHead, dict]:
 
 
 def fit_moderation(
-    hold_out: frozenset[str], target: float
+    hold_out: frozenset[str], target: dict[str, float]
 ) -> tuple[ModerationHead, dict[str, object]]:
     """Cross-validate (grouped), pick thresholds for ``target`` precision, fit on every row.
 
@@ -238,11 +240,11 @@ def main() -> int:
         "--hold-out",
         action="append",
         default=[],
-        choices=("moderation1", "moderation2", "moderation3"),
+        choices=("moderation1", "moderation2", "moderation3", "moderation4"),
         help="leave a former blind set out of training and score it (implies --check)",
     )
     parser.add_argument(
-        "--target", type=float, default=TARGET_PRECISION, help="out-of-fold precision target"
+        "--target", type=float, help="one out-of-fold precision target for every flag"
     )
     args = parser.parse_args()
     hold_out = frozenset(args.hold_out)
@@ -250,7 +252,8 @@ def main() -> int:
     if args.only in (None, "kind"):
         heads.append(("kind", *fit_kind(args.check)))
     if args.only in (None, "moderation"):
-        heads.append(("moderation", *fit_moderation(hold_out, args.target)))
+        target = dict.fromkeys(CODES, args.target) if args.target else TARGET_PRECISION
+        heads.append(("moderation", *fit_moderation(hold_out, target)))
     if args.check or hold_out:
         return 0
     for name, head, meta in heads:

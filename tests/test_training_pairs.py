@@ -7,7 +7,14 @@ import random
 from pathlib import Path
 
 from bench.datasets import POLICING_FILE
-from bench.training_pairs import OUTPUT, _text, build, development_sets, pairs_from_set
+from bench.training_pairs import (
+    OUTPUT,
+    WRITTEN_DIR,
+    _text,
+    build,
+    development_sets,
+    pairs_from_set,
+)
 
 
 def _rows(path: Path) -> list[dict[str, object]]:
@@ -47,9 +54,12 @@ def test_excluding_a_development_set_leaves_none_of_its_pairs() -> None:
     names = [p.name for p in development_sets()]
     assert "live1.jsonl" not in names and "group3.jsonl" in names
     without = build(exclude=["group3.jsonl"])
+    written = sorted(p.name for p in WRITTEN_DIR.glob("*.jsonl"))
+    assert written  # paraphrase sets written for training only
     assert {str(t["source"]) for t in without} == {
         "policing_questions",
         *(f"blind/{n}" for n in names if n != "group3.jsonl"),
+        *(f"written/{n}" for n in written),
     }
 
 
