@@ -25,7 +25,8 @@ DOMAIN_MODEL_SHA256 = "cc25844df50c0a6cf238e8c7411d5be1dca072fdf945f915d6bbcdcf0
 DOMAIN_MODEL_NAME = "openfloor-minilm-policing-int8"
 #: The training data of the shipped file (``python -m bench.training_pairs`` arguments).
 TRAINED_ON = (
-    "policing_questions (asks) + blind/group1-8 + written/t1-t3: no --exclude (6781 triples), lr 6e-5"
+    "policing_questions (asks) + blind/group1-8 + written/t1-t3: no --exclude "
+    "(6781 triples), lr 6e-5"
 )
 
 
