@@ -70,10 +70,11 @@ class GroupCommit:
     def _commit(self, batch: list[_Pending]) -> None:
         """Insert ``batch`` in one transaction; on a repeat, row by row. Never raises."""
         try:
-            with self.rt.db.write() as conn:
-                if len(batch) == 1:
+            if len(batch) == 1:  # one statement, its own transaction: one database call
+                with self.rt.db.statement() as conn:
                     ids = [conn.execute(_ONE, batch[0].params).scalar_one()]
-                else:
+            else:
+                with self.rt.db.write() as conn:
                     ids = list(conn.execute(_MANY, [p.params for p in batch]).scalars())
             for pending, row_id in zip(batch, ids, strict=True):
                 pending.row_id = int(row_id)

@@ -86,6 +86,7 @@ def test_a_database_error_reaches_every_waiting_request(
 
     with monkeypatch.context() as patch:
         patch.setattr(rt.db, "write", away)
+        patch.setattr(rt.db, "statement", away)
         results = _together(8, lambda n: outbox.store(rt, _message(meeting, f"down-{n}")))
     # each request is told (the API answers 503, the form keeps the person's text)
     assert all(isinstance(r, OperationalError) for r in results), results
@@ -155,6 +156,6 @@ def test_a_sqlite_write_holds_a_lock_other_processes_queue_on(rt: Runtime) -> No
         assert code in (0, 3)
         return code == 0
 
-    with rt.db.write():
+    with rt.db.statement():
         assert not other_process_may_write()
     assert other_process_may_write()
