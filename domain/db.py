@@ -197,10 +197,7 @@ class Database:
         For hot paths that insert a row or two: no unit of work, no identity map. On SQLite
         the writer lock (:class:`SqliteWriter`) is held meanwhile.
         """
-        if self._immediate is None:
-            raise RuntimeError("Database used before bind()")
-        writer = self._writer.held() if self._writer else nullcontext()
-        with writer, self._immediate.connect() as conn, conn.begin():
+        with self._writing(self._immediate) as conn:
             yield conn
 
     @contextmanager
@@ -212,10 +209,15 @@ class Database:
         statement of many rows: SQLAlchemy may send it as one statement per row. On SQLite
         the writer lock (:class:`SqliteWriter`) is held meanwhile.
         """
-        if self._one_statement is None:
+        with self._writing(self._one_statement) as conn:
+            yield conn
+
+    @contextmanager
+    def _writing(self, engine: Engine | None) -> Iterator[Connection]:
+        if engine is None:
             raise RuntimeError("Database used before bind()")
         writer = self._writer.held() if self._writer else nullcontext()
-        with writer, self._one_statement.connect() as conn, conn.begin():
+        with writer, engine.connect() as conn, conn.begin():
             yield conn
 
     def dispose(self) -> None:
