@@ -26,6 +26,9 @@ def _board(pages: Pages, meeting: Meeting, viewport: dict[str, int] = DESKTOP) -
     page.get_by_label("Password", exact=True).fill(STAFF_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(meeting.title)
+    # the heading is parsed before the scripts at the end of the page have run: a key pressed
+    # now could reach a page with no key handlers yet
+    page.wait_for_load_state("load")
     return page
 
 
