@@ -152,20 +152,16 @@ class Database:
         if self._engine is not None:
             self.session.remove()
             self._engine.dispose()
+        sqlite = url.startswith("sqlite")
         self._engine = make_engine(url, **kwargs)
         # set once: options set on each connection cost the dialect a check per transaction
         self._immediate = self._engine.execution_options(**{IMMEDIATE: True})
-        self._one_statement = self._engine.execution_options(
-            **(
-                {AUTOCOMMIT: True}
-                if url.startswith("sqlite")
-                else {"isolation_level": "AUTOCOMMIT"}
-            )
-        )
+        one = {AUTOCOMMIT: True} if sqlite else {"isolation_level": "AUTOCOMMIT"}
+        self._one_statement = self._engine.execution_options(**one)
         self._factory = sessionmaker(bind=self._engine, expire_on_commit=False)
         if self._writer is not None:
             self._writer.close()
-        self._writer = SqliteWriter(url) if url.startswith("sqlite") else None
+        self._writer = SqliteWriter(url) if sqlite else None
         return self
 
     @property

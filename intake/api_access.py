@@ -156,6 +156,7 @@ def authenticate() -> TokenInfo:
             429, "rate_limited", "Too many refused tokens; wait a minute",
             headers={"Retry-After": "60"},
         )  # fmt: skip
+    # looked up again, not ``known``: a new version read just now may have emptied the cache
     row = lookup(rt, digest) if digest is not None else None
     if row is None or not row.active:
         key = failures_key(rt, address)

@@ -3,7 +3,8 @@
 A request adds its row to the waiting list, then takes the committer's lock. Whoever holds
 it commits every row waiting at that moment in one statement and one transaction; a request
 whose row was committed by the holder before it got the lock just returns. Alone, a request
-commits its own row with no thread hand-over; in a burst, one commit serves many questions,
+commits its own row with no thread hand-over, as one INSERT that is its own transaction (no
+BEGIN, no COMMIT: ``Database.statement``); in a burst, one commit serves many questions,
 and on SQLite the writers of a process no longer take the file's lock one by one. The sender
 is told "received" only after the commit of its row. A repeat (the unique key) fails only
 its own request: the batch is then committed again row by row.
