@@ -5,13 +5,14 @@ from __future__ import annotations
 import fcntl
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import MetaData, create_engine, event
 from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
 
 # Stable constraint names so Alembic migrations are identical on SQLite and PostgreSQL.
@@ -27,6 +28,8 @@ NAMING = {
 IMMEDIATE = "openfloor_sqlite_immediate"
 #: Execution option: no BEGIN at all, each statement is its own transaction (SQLite).
 AUTOCOMMIT = "openfloor_sqlite_autocommit"
+
+T = TypeVar("T")
 
 
 class Base(DeclarativeBase):
@@ -71,7 +74,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             # another process commits in between. Request-scoped reads stay deferred.
             options = conn.get_execution_options()
             if options.get(AUTOCOMMIT, False):
-                return  # Database.statement(): SQLite commits each statement by itself
+                return  # HotWriter.statement(): SQLite commits each statement by itself
             immediate = options.get(IMMEDIATE, False)
             # on the driver's connection: this runs for every transaction, and a statement
             # through SQLAlchemy costs as much again as the insert it precedes
@@ -186,35 +189,11 @@ class Database:
         finally:
             session.close()
 
-    @contextmanager
-    def write(self) -> Iterator[Connection]:
-        """A Core connection in a write transaction (commits on success), no ORM session.
-
-        For hot paths that insert a row or two: no unit of work, no identity map. On SQLite
-        the writer lock (:class:`SqliteWriter`) is held meanwhile.
-        """
-        with self._writing(self._immediate) as conn:
-            yield conn
-
-    @contextmanager
-    def statement(self) -> Iterator[Connection]:
-        """A Core connection whose every statement is a transaction of its own, no ORM.
-
-        For hot paths that write one row: no BEGIN and no COMMIT, so one database call
-        instead of three (on PostgreSQL, one round trip instead of three). Not for a
-        statement of many rows: SQLAlchemy may send it as one statement per row. On SQLite
-        the writer lock (:class:`SqliteWriter`) is held meanwhile.
-        """
-        with self._writing(self._one_statement) as conn:
-            yield conn
-
-    @contextmanager
-    def _writing(self, engine: Engine | None) -> Iterator[Connection]:
-        if engine is None:
+    def hot_writer(self) -> HotWriter:
+        """Connections of their own for one hot path's writes (see :class:`HotWriter`)."""
+        if self._immediate is None or self._one_statement is None:
             raise RuntimeError("Database used before bind()")
-        writer = self._writer.held() if self._writer else nullcontext()
-        with writer, engine.connect() as conn, conn.begin():
-            yield conn
+        return HotWriter(self._one_statement, self._immediate, self._writer)
 
     def dispose(self) -> None:
         """Close every pooled connection."""
@@ -223,3 +202,51 @@ class Database:
             self._engine.dispose()
         if self._writer is not None:
             self._writer.close()
+
+
+class HotWriter:
+    """A hot path's own connections, kept open between writes; one caller at a time.
+
+    A write through the pool checks a connection out and back in each time, and on
+    PostgreSQL pings it first (``pool_pre_ping``): a round trip per write, about a third of
+    an insert's cost. Here the connections stay checked out. A connection found dead (the
+    database restarted) is replaced and the write tried once more, which is safe for what
+    these paths write: an insert that did commit is refused the second time by its unique key.
+    On SQLite the writer lock (:class:`SqliteWriter`) is held during each write.
+    """
+
+    def __init__(self, one_statement: Engine, immediate: Engine, lock: SqliteWriter | None) -> None:
+        self._engines = {True: one_statement, False: immediate}
+        self._conns: dict[bool, Connection] = {}
+        self._lock = lock
+
+    def statement(self, work: Callable[[Connection], T]) -> T:
+        """``work(conn)`` where each statement is a transaction of its own: no BEGIN, no COMMIT.
+
+        Not for a statement of many rows: SQLAlchemy may send it as one statement per row.
+        """
+        return self._run(work, one_statement=True)
+
+    def transaction(self, work: Callable[[Connection], T]) -> T:
+        """``work(conn)`` in one write transaction, committed on success."""
+        return self._run(work, one_statement=False)
+
+    def _run(self, work: Callable[[Connection], T], *, one_statement: bool) -> T:
+        for attempt in (1, 2):
+            conn = self._conns.get(one_statement)
+            if conn is None or conn.invalidated or conn.closed:
+                conn = self._conns[one_statement] = self._engines[one_statement].connect()
+            try:
+                with self._lock.held() if self._lock else nullcontext(), conn.begin():
+                    return work(conn)
+            except DBAPIError as exc:
+                if not exc.connection_invalidated or attempt == 2:
+                    raise
+                self._conns.pop(one_statement).close()
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        """Give the connections back to the pool."""
+        for conn in self._conns.values():
+            conn.close()
+        self._conns.clear()

@@ -4,10 +4,12 @@ A request adds its row to the waiting list, then takes the committer's lock. Who
 it commits every row waiting at that moment in one statement and one transaction; a request
 whose row was committed by the holder before it got the lock just returns. Alone, a request
 commits its own row with no thread hand-over, as one INSERT that is its own transaction (no
-BEGIN, no COMMIT: ``Database.statement``); in a burst, one commit serves many questions,
-and on SQLite the writers of a process no longer take the file's lock one by one. The sender
-is told "received" only after the commit of its row. A repeat (the unique key) fails only
-its own request: the batch is then committed again row by row.
+BEGIN, no COMMIT: ``HotWriter.statement``); in a burst, one commit serves many questions,
+and on SQLite the writers of a process no longer take the file's lock one by one. The group
+keeps its own connections open (``Database.hot_writer``): no pool checkout and, on
+PostgreSQL, no ping per commit. The sender is told "received" only after the commit of its
+row. A repeat (the unique key) fails only its own request: the batch is then committed
+again row by row.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ class GroupCommit:
         self.waiting: list[_Pending] = []
         self.waiting_lock = threading.Lock()
         self.committer = threading.Lock()
+        self.writer = rt.db.hot_writer()  # used only by whoever holds the committer's lock
 
     def insert(self, params: dict[str, Any]) -> int:
         """Commit one outbox row (column values) with the rows of concurrent requests.
@@ -72,11 +75,11 @@ class GroupCommit:
         """Insert ``batch`` in one transaction; on a repeat, row by row. Never raises."""
         try:
             if len(batch) == 1:  # one statement, its own transaction: one database call
-                with self.rt.db.statement() as conn:
-                    ids = [conn.execute(_ONE, batch[0].params).scalar_one()]
+                params = batch[0].params
+                ids = [self.writer.statement(lambda c: c.execute(_ONE, params).scalar_one())]
             else:
-                with self.rt.db.write() as conn:
-                    ids = list(conn.execute(_MANY, [p.params for p in batch]).scalars())
+                rows = [p.params for p in batch]
+                ids = self.writer.transaction(lambda c: list(c.execute(_MANY, rows).scalars()))
             for pending, row_id in zip(batch, ids, strict=True):
                 pending.row_id = int(row_id)
         except IntegrityError as exc:
@@ -106,7 +109,10 @@ def insert_row(rt: Runtime, params: dict[str, Any]) -> int:
 
 
 def _forget(key: tuple[int, int]) -> None:
-    _groups.pop(key, None)
+    group = _groups.pop(key, None)
+    if group is not None:
+        with group.committer:
+            group.writer.close()
 
 
 _groups: dict[tuple[int, int], GroupCommit] = {}

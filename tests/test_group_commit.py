@@ -12,9 +12,10 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from domain.db import HotWriter
 from domain.models import Meeting, OutboxMessage
 from domain.queue import SubmissionMessage
 from domain.runtime import Runtime
@@ -81,12 +82,11 @@ def test_concurrent_rows_share_commits_and_repeats_get_the_first_row(
 def test_a_database_error_reaches_every_waiting_request(
     meeting: Meeting, rt: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def away() -> Any:
+    def away(*_args: Any, **_kwargs: Any) -> Any:
         raise OperationalError("BEGIN", {}, Exception("the database went away"))
 
     with monkeypatch.context() as patch:
-        patch.setattr(rt.db, "write", away)
-        patch.setattr(rt.db, "statement", away)
+        patch.setattr(HotWriter, "_run", away)
         results = _together(8, lambda n: outbox.store(rt, _message(meeting, f"down-{n}")))
     # each request is told (the API answers 503, the form keeps the person's text)
     assert all(isinstance(r, OperationalError) for r in results), results
@@ -94,6 +94,28 @@ def test_a_database_error_reaches_every_waiting_request(
     # and it works again afterwards
     row_id, _, created = outbox.store(rt, _message(meeting, "after"))
     assert created and row_id > 0
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_connection_the_server_dropped_is_replaced_without_an_error(
+    meeting: Meeting, rt: Runtime
+) -> None:
+    """The group keeps its connections open (no ping before each write): after PostgreSQL
+    ends them (a restart, an idle timeout), the next write reconnects and succeeds."""
+    for n in range(3):
+        outbox.store(rt, _message(meeting, f"before-{n}"))
+    with rt.db.engine.connect() as admin:
+        ended = admin.execute(
+            text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        ).scalar_one()
+    assert ended >= 1  # the group's connection among them
+    row_id, _, created = outbox.store(rt, _message(meeting, "after"))
+    assert created and row_id > 0
+    with rt.db.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 4
 
 
 def test_a_repeat_alone_raises_the_unique_key_error(meeting: Meeting, rt: Runtime) -> None:
@@ -156,6 +178,9 @@ def test_a_sqlite_write_holds_a_lock_other_processes_queue_on(rt: Runtime) -> No
         assert code in (0, 3)
         return code == 0
 
-    with rt.db.statement():
-        assert not other_process_may_write()
-    assert other_process_may_write()
+    hot = rt.db.hot_writer()
+    try:
+        assert hot.statement(lambda _conn: not other_process_may_write())
+        assert other_process_may_write()
+    finally:
+        hot.close()
