@@ -1,15 +1,15 @@
 """Outbox rows of concurrent requests committed together (group commit), in this process.
 
-A request adds its row to the waiting list, then takes the committer's lock. Whoever holds
-it commits every row waiting at that moment in one statement and one transaction; a request
-whose row was committed by the holder before it got the lock just returns. Alone, a request
-commits its own row with no thread hand-over, as one INSERT that is its own transaction (no
-BEGIN, no COMMIT: ``HotWriter.statement``); in a burst, one commit serves many questions,
-and on SQLite the writers of a process no longer take the file's lock one by one. The group
-keeps its own connections open (``Database.hot_writer``): no pool checkout and, on
-PostgreSQL, no ping per commit. The sender is told "received" only after the commit of its
-row. A repeat (the unique key) fails only its own request: the batch is then committed
-again row by row.
+A request adds its row to the waiting list. If nobody is committing, it leads: it commits
+every row waiting at that moment in one statement and one transaction, wakes their requests
+and hands the lead on (see :class:`GroupCommit`); otherwise it sleeps until its row is done.
+Alone, a request commits its own row with no thread hand-over, as one INSERT that is its own
+transaction (no BEGIN, no COMMIT: ``HotWriter.statement``); in a burst, one commit serves
+many questions, and on SQLite the writers of a process no longer take the file's lock one
+by one. The group keeps its own connections open (``Database.hot_writer``): no pool checkout
+and, on PostgreSQL, no ping per commit. The sender is told "received" only after the commit
+of its row. A repeat (the unique key) fails only its own request: the batch is then
+committed again row by row.
 """
 
 from __future__ import annotations
@@ -32,26 +32,36 @@ _MANY = insert(OutboxMessage).returning(OutboxMessage.id, sort_by_parameter_orde
 
 
 class _Pending:
-    """One request's row, and what became of it."""
+    """One request's row, what became of it, and the lock its thread sleeps on meanwhile."""
 
-    __slots__ = ("done", "error", "params", "row_id")
+    __slots__ = ("done", "error", "params", "row_id", "wake")
 
     def __init__(self, params: dict[str, Any]) -> None:
         self.params = params
         self.done = False
         self.row_id = 0
         self.error: Exception | None = None
+        # held from the start; released once: when the row is done, or to make its thread lead
+        self.wake = threading.Lock()
+        self.wake.acquire()
 
 
 class GroupCommit:
-    """The waiting rows of one database, and the lock of whoever commits them."""
+    """The waiting rows of one database, and who commits them (the leader).
+
+    The first request to arrive when nobody leads becomes the leader: it commits everything
+    waiting, its own row included, in one transaction, and wakes each request whose row
+    that was. Then it hands the lead to the oldest request still waiting, if any, and
+    answers its own sender: no request waits for more than its own batch and the one before.
+    """
 
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
         self.waiting: list[_Pending] = []
-        self.waiting_lock = threading.Lock()
-        self.committer = threading.Lock()
-        self.writer = rt.db.hot_writer()  # used only by whoever holds the committer's lock
+        self.leading = False
+        self.lock = threading.Lock()  # guards ``waiting`` and ``leading``
+        self.committer = threading.Lock()  # held while committing (``_forget`` waits on it)
+        self.writer = rt.db.hot_writer()  # used only by the leader
 
     def insert(self, params: dict[str, Any]) -> int:
         """Commit one outbox row (column values) with the rows of concurrent requests.
@@ -60,16 +70,28 @@ class GroupCommit:
         ``IntegrityError`` for a repeat, an ``OperationalError`` when the database is away.
         """
         mine = _Pending(params)
-        with self.waiting_lock:
+        with self.lock:
             self.waiting.append(mine)
-        with self.committer:
-            while not mine.done:  # more than once only behind a backlog of MAX_ROWS rows
-                with self.waiting_lock:
-                    batch, self.waiting = self.waiting[:MAX_ROWS], self.waiting[MAX_ROWS:]
-                self._commit(batch)
+            follow, self.leading = self.leading, True
+        if follow:
+            mine.wake.acquire()  # until a leader committed the row, or handed this thread the lead
+        if not mine.done:
+            self._lead(mine)
         if mine.error is not None:
             raise mine.error
         return mine.row_id
+
+    def _lead(self, mine: _Pending) -> None:
+        with self.committer:
+            while not mine.done:  # more than once only behind a backlog of MAX_ROWS rows
+                with self.lock:
+                    batch, self.waiting = self.waiting[:MAX_ROWS], self.waiting[MAX_ROWS:]
+                self._commit(batch)
+        with self.lock:
+            if self.waiting:
+                self.waiting[0].wake.release()  # the next leader; ``leading`` stays true
+            else:
+                self.leading = False
 
     def _commit(self, batch: list[_Pending]) -> None:
         """Insert ``batch`` in one transaction; on a repeat, row by row. Never raises."""
@@ -123,3 +145,4 @@ def _finish(batch: list[_Pending], error: Exception | None = None) -> None:
     for pending in batch:
         pending.error = error
         pending.done = True
+        pending.wake.release()

@@ -79,6 +79,32 @@ def test_concurrent_rows_share_commits_and_repeats_get_the_first_row(
     assert max(commits) > 1  # some requests shared a transaction
 
 
+def test_a_long_stream_from_many_threads_leaves_nobody_waiting(
+    meeting: Meeting, rt: Runtime
+) -> None:
+    """16 threads sending 40 questions each: the lead passes from request to request and
+    every one of them returns with its own row."""
+    answers: list[int] = []
+
+    def sender(n: int) -> None:
+        for k in range(40):
+            row_id, _, created = outbox.store(rt, _message(meeting, f"s{n}-{k}"))
+            assert created
+            answers.append(row_id)
+
+    threads = [threading.Thread(target=sender, args=(n,)) for n in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not [t for t in threads if t.is_alive()]
+    assert len(answers) == len(set(answers)) == 640
+    group = group_commit._groups[(id(rt), os.getpid())]
+    assert not group.waiting and not group.leading
+    with rt.db.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 640
+
+
 def test_a_database_error_reaches_every_waiting_request(
     meeting: Meeting, rt: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
