@@ -20,7 +20,7 @@ workers.pipeline.moderation_features (``scripts/moderation_fit.py``). Training d
   ``bench/data/policing_questions.jsonl`` (``flags``), ``bench/data/train/moderation.jsonl``
   and ``moderation2.jsonl`` (``label``: ok, abuse, spam, out_of_scope; written for training),
   the live chatter of ``kind.jsonl`` (clean) and the former blind sets
-  ``bench/data/blind/moderation1.jsonl`` to ``moderation4.jsonl``
+  ``bench/data/blind/moderation1.jsonl`` to ``moderation5.jsonl``
   (``label``; development data since their first contact).
 """
 
@@ -143,7 +143,7 @@ def moderation_data(hold_out: frozenset[str] = frozenset()) -> ModerationSet:
     Sources: ``cases`` (moderation_cases.jsonl, ``expect``), ``policing`` (policing questions,
     ``flags``; paraphrases of one question share a group), ``train`` and ``train2``
     (written training rows, ``label``), ``kind`` (live chatter, clean but for test posts,
-    which are left out), ``moderation1`` to ``moderation4`` (former blind sets, ``label``).
+    which are left out), ``moderation1`` to ``moderation5`` (former blind sets, ``label``).
     """
     data = ModerationSet()
     files = {
@@ -156,6 +156,7 @@ def moderation_data(hold_out: frozenset[str] = frozenset()) -> ModerationSet:
         "moderation2": DATA / "blind" / "moderation2.jsonl",
         "moderation3": DATA / "blind" / "moderation3.jsonl",
         "moderation4": DATA / "blind" / "moderation4.jsonl",
+        "moderation5": DATA / "blind" / "moderation5.jsonl",
     }
     for source, path in files.items():
         if source in hold_out:
@@ -240,7 +241,7 @@ def main() -> int:
         "--hold-out",
         action="append",
         default=[],
-        choices=("moderation1", "moderation2", "moderation3", "moderation4"),
+        choices=tuple(f"moderation{n}" for n in range(1, 6)),
         help="leave a former blind set out of training and score it (implies --check)",
     )
     parser.add_argument(

@@ -55,14 +55,26 @@ of the gunicorn workers under wrk, alternating old and new code in one sitting):
   instead of three. About a tenth. The write connections take their options once, from an
   engine made for them, not per transaction (the dialect checked them each time).
 
-What remains: 0.8–1.0 ms of server CPU per API request under 16 connections against 0.21–0.23
-for the bare endpoint, whose own throughput moved between 5,300 and 8,400 requests/s across
-this session's runs. A request with no database write at all (an experiment, not shipped)
-cost about 0.58 ms: the insert and its commit cost the rest, a third of it in SQLAlchemy's
-execution path and the rest in thread hand-overs at the commit group's lock. PostgreSQL's own
-server process shares the same two cores, hence its lower share. Not tried: inserting
-through the driver with hand-written SQL and type conversion (about 0.05–0.08 ms), which would
-duplicate what SQLAlchemy's types do for both databases.
+Fourth round (issue 13; same method, old and new code alternated three times each):
+- **The group commit keeps its own connections** (`domain.db.HotWriter`): no pool checkout
+  per commit and, on PostgreSQL, no `pool_pre_ping` round trip before each one (0.10 ms of
+  CPU and 0.16 ms of wall time per insert, measured alone). A connection the server dropped
+  is replaced and the write tried once more. PostgreSQL: 664–706 → 967–1,009 requests/s in
+  one sitting; web CPU per request 1.34 → 1.09 ms in another.
+- **A leader commits for the others**: the first request to find nobody committing commits
+  every waiting row, wakes their requests and hands the lead to the oldest one still
+  waiting. Before, the others queued on the committer's lock and woke one after another,
+  each only to find its row already committed. SQLite: 0.96–0.99 against 1.03–1.09 ms of
+  server CPU per request, 1,375–1,500 against 1,201–1,340 requests/s.
+
+What remains: about 1 ms of server CPU per API request under 16 connections against
+0.23–0.29 for the bare endpoint, whose own throughput moves between 5,000 and 8,400
+requests/s from run to run. Spread thinly: the insert through SQLAlchemy (~0.09 ms on
+SQLite, of which the driver's own work is ~0.05), Flask's request and response handling
+(~0.2 ms beyond the bare endpoint's), the view (token, JSON, validation, receipt: ~0.15 ms)
+and the pusher thread's RQ jobs. PostgreSQL's own server process (about 0.13 ms a request)
+shares the same two cores. Not done: inserting through the driver directly, which would
+bypass SQLAlchemy's error wrapping and disconnect handling for about 0.04 ms.
 """
 
 
