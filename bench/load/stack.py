@@ -131,7 +131,7 @@ def workers(target: Target, count: int, log: Path) -> list[subprocess.Popen[byte
 def peak_rss_mib(pid: int) -> float:
     """Peak resident memory (VmHWM) of a process and its children, in MiB."""
     total = 0
-    for p in [pid, *_children(pid)]:
+    for p in [pid, *children(pid)]:
         with contextlib.suppress(OSError):
             for line in Path(f"/proc/{p}/status").read_text().splitlines():
                 if line.startswith("VmHWM:"):
@@ -142,14 +142,15 @@ def peak_rss_mib(pid: int) -> float:
 def cpu_seconds(pid: int) -> float:
     """User + system CPU seconds used so far by a process and its children (live ones)."""
     total = 0
-    for p in [pid, *_children(pid)]:
+    for p in [pid, *children(pid)]:
         with contextlib.suppress(OSError):
             fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
             total += int(fields[11]) + int(fields[12])
     return total / os.sysconf("SC_CLK_TCK")
 
 
-def _children(pid: int) -> list[int]:
+def children(pid: int) -> list[int]:
+    """The live child processes of ``pid`` (gunicorn's workers, for its master)."""
     found: list[int] = []
     with contextlib.suppress(OSError):
         for task in Path(f"/proc/{pid}/task").iterdir():
