@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
 import json
 import shutil
 import subprocess
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -136,16 +139,45 @@ async def _fixed_rate(url: str, path: str, token: str, rate: float, seconds: flo
 
     total = int(rate * seconds)
     cpu = time.process_time()
-    await asyncio.gather(*(one(n, start + n / rate) for n in range(total)))
+    with _gc_pauses() as pauses:
+        await asyncio.gather(*(one(n, start + n / rate) for n in range(total)))
     elapsed = time.perf_counter() - start
     pool.close()
     result = Result(len(latencies), elapsed, _percentile(latencies, 0.5),
                     _percentile(latencies, 0.99), errors)  # fmt: skip
     result.note = (
         f"generator: {(time.process_time() - cpu) / max(total, 1) * 1000:.2f} CPU ms/request, "
-        f"latest send {late * 1000:.0f} ms after its time, {pool.opened} connections"
+        f"latest send {late * 1000:.0f} ms after its time, {pool.opened} connections, "
+        f"its longest garbage collection {max(pauses, default=0) * 1000:.0f} ms"
     )
     return result
+
+
+@contextlib.contextmanager
+def _gc_pauses() -> Iterator[list[float]]:
+    """The generator's own garbage-collection pauses meanwhile (seconds each).
+
+    The generator's objects from before are frozen first (``gc.freeze``): a full collection
+    walking the heap of the runs before would stall every send and every answer being read,
+    and the stall would be counted as the server's latency.
+    """
+    gc.collect()
+    gc.freeze()
+    pauses: list[float] = []
+    began = [0.0]
+
+    def timed(phase: str, _info: dict[str, int]) -> None:
+        if phase == "start":
+            began[0] = time.perf_counter()
+        else:
+            pauses.append(time.perf_counter() - began[0])
+
+    gc.callbacks.append(timed)
+    try:
+        yield pauses
+    finally:
+        gc.callbacks.remove(timed)
+        gc.unfreeze()
 
 
 def fixed_rate(url: str, path: str, token: str, rate: float, seconds: float) -> Result:
