@@ -80,7 +80,7 @@ the two gunicorn workers race to accept them; a run whose connections land mostl
 worker leaves that worker short of a core and contending for its GIL (CPU seconds of the two
 workers 4.5 / 9.4 at 1,104 requests/s against 8.8 / 7.6 at 1,630 in the same server; context
 switches per request 18–23 against 9–11). Hence two API runs, each side's faster one
-counting. Real clients open and close connections and spread themselves out.
+counting. How connections from many real clients spread over the workers was not measured.
 
 What remains: about 1 ms of server CPU per API request under 16 connections against
 0.23–0.29 for the bare endpoint, whose own throughput moves between 5,000 and 8,400
