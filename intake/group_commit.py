@@ -56,7 +56,6 @@ class GroupCommit:
     """
 
     def __init__(self, rt: Runtime) -> None:
-        self.rt = rt
         self.waiting: list[_Pending] = []
         self.leading = False
         self.lock = threading.Lock()  # guards ``waiting`` and ``leading``
