@@ -26,6 +26,20 @@ log = logging.getLogger(__name__)
 ALL_QUEUES = [INGEST_QUEUE, PIPELINE_QUEUE, ANSWERS_QUEUE, MAINTENANCE_QUEUE]
 
 
+class _Worker(SimpleWorker):
+    """A SimpleWorker that remembers whether a signal asked it to stop.
+
+    RQ's loop also ends, without raising, after an unexpected error of its own (a heartbeat
+    meeting a Redis that is restarting); only a signal is a reason to leave ``run_worker``.
+    """
+
+    stop_signalled = False
+
+    def request_stop(self, signum: int, frame: object) -> None:
+        self.stop_signalled = True
+        super().request_stop(signum, frame)
+
+
 def run_worker(rt: Runtime, *, burst: bool = False, queues: list[str] | None = None) -> bool:
     """Work the queues until stopped (or empty, with ``burst``).
 
@@ -42,17 +56,20 @@ def run_worker(rt: Runtime, *, burst: bool = False, queues: list[str] | None = N
     while True:
         try:
             qs = [queue(rt.redis, rt.prefix, name) for name in (queues or ALL_QUEUES)]
-            w = SimpleWorker(qs, connection=rt.redis, serializer=JSONSerializer)  # connects
+            w = _Worker(qs, connection=rt.redis, serializer=JSONSerializer)  # connects
             # a worker restarted after a crash first hands back what its predecessor held
             reap_dead_workers(rt.redis, rt.prefix, me=w.name)
             # RQ logs two lines per job at INFO; only its warnings are worth a terminal.
-            return bool(w.work(burst=burst, with_scheduler=True, logging_level="WARNING"))
+            worked = w.work(burst=burst, with_scheduler=True, logging_level="WARNING")
+            if burst or w.stop_signalled:
+                return bool(worked)
+            log.warning("RQ's loop ended on an error (above); starting again in %.1fs", delay)
         except RedisError as exc:
             # Redis restarting (or a failover) must not take the worker down: queued jobs
             # are safe in Redis's append-only file, and the outbox keeps what never got there.
             log.warning("lost Redis (%s); reconnecting in %.1fs", exc, delay)
-            time.sleep(delay)
-            delay = min(delay * 2, 10.0)
+        time.sleep(delay)
+        delay = min(delay * 2, 10.0)
 
 
 def healthy_workers_here(rt: Runtime, max_age: int) -> int:

@@ -207,3 +207,33 @@ def test_a_worker_killed_mid_job_hands_its_job_back_at_once(
     finally:
         stop(second)
         stop(scheduler)
+
+
+def test_a_worker_whose_rq_loop_ends_on_an_error_starts_again(
+    rt: Runtime, meeting: Meeting, settings: dict[str, Any], tmp_path: Path
+) -> None:
+    # RQ ends its loop, without raising, on an unexpected error of its own (in CI: a job
+    # heartbeat meeting Redis mid-restart); a queue key of the wrong type makes one at once
+    ingest = queue(rt.redis, rt.prefix, INGEST_QUEUE)
+    rt.redis.set(ingest.key, "not a list")
+    worker = start_openfloor(["worker"], settings, tmp_path / "worker.log")
+    try:
+        wait_for(lambda: "found an unhandled exception" in _log(tmp_path), timeout=60)
+        rt.redis.delete(ingest.key)
+        outbox.relay(rt, ids=[_record(rt, _message(meeting.id, n)) for n in (1, 2)])
+        wait_for(lambda: _stored(rt, {"fault-1", "fault-2"}), timeout=60, interval=0.25)
+        assert worker.poll() is None
+    finally:
+        stop(worker)
+
+
+def _log(tmp_path: Path) -> str:
+    return (tmp_path / "worker.log").read_text(errors="replace")
+
+
+def _stored(rt: Runtime, external_ids: set[str]) -> bool:
+    with rt.db.transaction() as session:
+        found = session.scalars(
+            select(Submission.external_id).where(Submission.external_id.in_(external_ids))
+        ).all()
+    return set(found) == external_ids
