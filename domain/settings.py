@@ -46,6 +46,9 @@ class Settings:
     pipeline_lock_seconds: int = 15
     # Worker batch size: how many pending submissions one job may take in a burst.
     worker_batch_size: int = 256
+    # One pipeline job stops taking batches after this many seconds and queues the next job, so
+    # a backlog (workers back after an outage) never runs into RQ's job timeout (180 s).
+    pipeline_job_seconds: float = 60.0
     # Redirect to HTTPS and mark cookies secure (HSTS is sent on HTTPS requests always).
     force_https: bool = False
     # Staff sessions end after this many minutes without a request, and this many hours after

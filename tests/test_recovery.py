@@ -12,7 +12,7 @@ from typing import Any
 
 from rq import Worker
 from rq.job import Job
-from rq.registry import FailedJobRegistry, StartedJobRegistry
+from rq.registry import FailedJobRegistry, FinishedJobRegistry, StartedJobRegistry
 from rq.serializers import JSONSerializer
 from sqlalchemy import func, select, update
 
@@ -207,6 +207,20 @@ def test_a_worker_killed_mid_job_hands_its_job_back_at_once(
     finally:
         stop(second)
         stop(scheduler)
+
+
+def test_a_long_backlog_is_worked_in_jobs_that_each_stop_in_time(
+    rt: Runtime, meeting: Meeting, settings: dict[str, Any], tmp_path: Path
+) -> None:
+    # one job for a backlog of any size would meet RQ's job timeout and be killed mid-batch,
+    # with nothing queued to go on; each job here takes one batch of 2 and queues the next
+    outbox.relay(rt, ids=[_record(rt, _message(meeting.id, n)) for n in range(5)])
+    quick = {**settings, "worker_batch_size": 2, "pipeline_job_seconds": 0}
+    worker = start_openfloor(["worker", "--burst"], quick, tmp_path / "worker.log")
+    assert worker.wait(timeout=120) == 0
+    assert _count(rt, Question) == 5
+    finished = FinishedJobRegistry(queue=queue(rt.redis, rt.prefix, PIPELINE_QUEUE))
+    assert len(finished.get_job_ids()) >= 3
 
 
 def test_a_worker_whose_rq_loop_ends_on_an_error_starts_again(

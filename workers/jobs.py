@@ -7,6 +7,8 @@ Each job is a thin wrapper over a service module and uses the process runtime in
 from __future__ import annotations
 
 import logging
+import time
+import uuid
 from collections import Counter
 from typing import Any
 
@@ -81,10 +83,13 @@ def ingest_batch(messages: list[dict[str, Any]]) -> list[int]:
     return ids
 
 
-def schedule_processing(meeting_id: int) -> None:
-    """Queue one pipeline job per meeting unless one is already waiting."""
+def schedule_processing(meeting_id: int, token: str | None = None) -> None:
+    """Queue one pipeline job per meeting unless one is already waiting.
+
+    Its id ends with the calling job's (``token`` for a job queuing its own follow-up).
+    """
     rt = current()
-    job_id = f"process-{meeting_id}-{_token()}"
+    job_id = f"process-{meeting_id}-{token or _token()}"
     guard = f"{rt.prefix}:pipeline-queued:{meeting_id}"
     # The guard names the waiting job and is cleared by the job when it starts, so work
     # arriving during a run queues exactly one follow-up run. A guard whose job is gone (lost
@@ -112,14 +117,23 @@ def _still_queued(redis: Redis, job_id: str) -> bool:
 
 
 def process_pending(meeting_id: int) -> int:
-    """Run the pipeline over the meeting's pending submissions, in batches; returns the count."""
+    """Run the pipeline over the meeting's pending submissions, in batches; returns the count.
+
+    A long backlog is left to a follow-up job after ``pipeline_job_seconds``: one job never
+    meets RQ's timeout, which would kill it mid-batch with nobody queued to go on.
+    """
     rt = current()
     rt.redis.delete(f"{rt.prefix}:pipeline-queued:{meeting_id}")
     total = 0
+    started = time.monotonic()
     while True:
         done = processing.process_batch(rt, meeting_id, rt.settings.worker_batch_size)
         total += done
         if done < rt.settings.worker_batch_size:
+            return total
+        if time.monotonic() - started >= rt.settings.pipeline_job_seconds:
+            schedule_processing(meeting_id, token=uuid.uuid4().hex[:12])
+            log.info("meeting %s: %d processed, the rest left to the next job", meeting_id, total)
             return total
 
 
