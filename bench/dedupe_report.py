@@ -1,4 +1,4 @@
-"""The markdown report of the dedupe benchmark (:mod:`bench.eval_dedupe`).
+"""The markdown report of the dedupe benchmark (:mod:`bench.eval.dedupe`).
 
 One table row per set and decision rule (threshold, where it was chosen, P/R/F1, ARI,
 V-measure, group counts), followed by per-run notes: decision kinds, time per question and how

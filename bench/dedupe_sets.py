@@ -8,7 +8,7 @@
   and reported on the other. :func:`joint_choice` picks the shipped defaults from the tuning
   halves of both sets.
 
-The command line and the markdown table are in :mod:`bench.eval_dedupe` and
+The command line and the markdown table are in :mod:`bench.eval.dedupe` and
 :mod:`bench.dedupe_report`.
 """
 

@@ -3,7 +3,7 @@
     python -m bench.join_sweep --model /tmp/new_no3.onnx bench/data/blind/group3.jsonl \
         --thresholds 0.50 0.55 0.60
 
-Runs the code of `openfloor cluster` (``bench.eval_blind``) with a :class:`DedupeIndex` built
+Runs the code of `openfloor cluster` (``bench.eval.blind``) with a :class:`DedupeIndex` built
 with each ``join_threshold`` (``size_step`` as shipped unless given) and prints one JSON line
 per (set, threshold): staff clicks as a share of by hand, top-3 suggestions, theme V-measure.
 Pass only sets the model was not trained on (``python -m bench.training_pairs --exclude``).
@@ -16,7 +16,7 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
-from bench.eval_blind import load, run, score
+from bench.eval.blind import load, run, score
 from workers.pipeline.dedupe import DEFAULT_SIZE_STEP, DedupeIndex
 from workers.pipeline.embedding import Embedder, OnnxSentenceEmbedder, default_embedder
 from workers.pipeline.engine import Pipeline

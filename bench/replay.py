@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bench.eval_blind import INPUT_FIELDS, load
+from bench.eval.blind import INPUT_FIELDS, load
 from bench.grouping_metrics import staff_clicks
 from workers.batch import read_items
 from workers.learning.pairs import MeetingDecisions

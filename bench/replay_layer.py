@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bench.eval_blind import INPUT_FIELDS, load
+from bench.eval.blind import INPUT_FIELDS, load
 from bench.grouping_metrics import staff_clicks
 from bench.replay import correct
 from workers.batch import read_items

@@ -2,12 +2,12 @@
 
 Each section is produced by its own script (run it alone to repeat one figure):
 
-* ``python -m bench.eval_grouping``    staff clicks, suggestions and themes on every labelled set
-* ``python -m bench.eval_dedupe``      duplicate matching on QQP, COVID-Q and our policing set
-* ``python -m bench.eval_themes``      theme grouping on our policing set (held-out half)
-* ``python -m bench.eval_theme_sets``  theme V on every labelled set, leave one set out
-* ``python -m bench.eval_moderation``  abuse / spam / out-of-scope / personal-data flags
-* ``python -m bench.embedders``        embedding candidates: quality, speed, install size
+* ``python -m bench.eval.grouping``    staff clicks, suggestions and themes on every labelled set
+* ``python -m bench.eval.dedupe``      duplicate matching on QQP, COVID-Q and our policing set
+* ``python -m bench.eval.themes``      theme grouping on our policing set (held-out half)
+* ``python -m bench.eval.theme_sets``  theme V on every labelled set, leave one set out
+* ``python -m bench.eval.moderation``  abuse / spam / out-of-scope / personal-data flags
+* ``python -m bench.embedder.compare``        embedding candidates: quality, speed, install size
 * ``python -m bench.throughput``       worker throughput and per-question cost as a meeting grows
 * ``python -m bench.collectors``       collector throughput; delay at 20 comments per second
 * ``python -m bench.chair_delay``      comment on the fake platform → chair's screen at 20/s
@@ -32,11 +32,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 SECTIONS: list[tuple[str, list[str]]] = [
-    ("Grouping as staff feel it", ["bench.eval_grouping"]),
-    ("Duplicate matching", ["bench.eval_dedupe"]),
-    ("Theme grouping", ["bench.eval_themes"]),
-    ("Theme V on every labelled set", ["bench.eval_theme_sets"]),
-    ("Moderation and personal data", ["bench.eval_moderation"]),
+    ("Grouping as staff feel it", ["bench.eval.grouping"]),
+    ("Duplicate matching", ["bench.eval.dedupe"]),
+    ("Theme grouping", ["bench.eval.themes"]),
+    ("Theme V on every labelled set", ["bench.eval.theme_sets"]),
+    ("Moderation and personal data", ["bench.eval.moderation"]),
     ("Worker throughput and growth", ["bench.throughput"]),
     ("Social collectors", ["bench.collectors"]),
     ("Comment to the chair's screen", ["bench.chair_delay"]),

@@ -20,7 +20,7 @@ from domain.models import ApiToken, Meeting
 from domain.runtime import Runtime
 from domain.settings import load_settings
 from domain.web.params import parse_id
-from intake.api_access import TOKEN_CACHE_SECONDS, tokens_changed
+from intake.api.access import TOKEN_CACHE_SECONDS, tokens_changed
 
 
 def _runtime() -> Runtime:
@@ -136,7 +136,7 @@ def import_email(
     move_to: str | None,
 ) -> None:
     """Import emailed questions into a meeting (safe to run again: nothing is stored twice)."""
-    from intake.email_import import FolderSource, ImapSource, MailboxError, import_mail
+    from intake.email.importer import FolderSource, ImapSource, MailboxError, import_mail
 
     if (folder is None) == (imap_host is None):
         raise click.UsageError("give either --folder or --imap-host")

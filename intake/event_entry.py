@@ -1,7 +1,7 @@
 """Staff intake pages: typing in question cards from events, and importing spreadsheets.
 
 The blueprint ``intake_staff`` (:mod:`intake.staff_blueprint`) gets its card entry page from
-:mod:`intake.card_pages` and its spreadsheet import pages from :mod:`intake.spreadsheet_pages`;
+:mod:`intake.card_pages` and its spreadsheet import pages from :mod:`intake.spreadsheet.pages`;
 importing this module registers both. It also handles a page left open too long: the form
 comes back with what was sent rather than an error.
 """
@@ -18,7 +18,7 @@ from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
 
 from intake.card_pages import CARD_NAMES, RECENT_CARDS, CardForm, card_page, card_state, event_entry
-from intake.spreadsheet_pages import (
+from intake.spreadsheet.pages import (
     ConfirmForm,
     UploadForm,
     import_preview,

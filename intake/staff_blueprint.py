@@ -1,6 +1,6 @@
 """The staff intake blueprint (``intake_staff``, under /triage) and its shared meeting picker.
 
-The pages themselves are in :mod:`intake.card_pages` and :mod:`intake.spreadsheet_pages`;
+The pages themselves are in :mod:`intake.card_pages` and :mod:`intake.spreadsheet.pages`;
 :mod:`intake.event_entry` puts them together and handles a page left open too long.
 """
 

@@ -17,7 +17,7 @@ from domain.settings import Settings, load_settings
 from domain.web.context import remove_session_at_teardown
 from domain.web.extensions import csrf, limiter, login_manager
 from domain.web.params import IdConverter
-from intake.api_app import mount
+from intake.api.app import mount
 from openfloor.embedded import ensure_embedded_redis
 
 CSP = {
@@ -168,7 +168,7 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _api_app(pages: Flask, runtime: Runtime) -> Flask:
-    from intake.api_app import create_api_app
+    from intake.api.app import create_api_app
     from triage.roles import enforce_access
 
     api = create_api_app(runtime)

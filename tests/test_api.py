@@ -17,14 +17,14 @@ from sqlalchemy import func, select
 
 from domain.models import ApiToken, Meeting, MeetingStatus, OutboxMessage, Question, Submission
 from domain.runtime import Runtime
-from intake import api, api_access
+from intake.api import access, views
 from intake.commands import create_api_token, list_api_tokens, revoke_api_token
 from intake.forms import QUESTION_LIMIT
 from intake.validation import EMAIL_LIMIT, EVENT_LIMIT, NAME_LIMIT, TOWN_LIMIT
 from tests.conftest import STAFF_EMAIL, STAFF_PASSWORD
 from tests.support.processes import wait_for
 
-SPEC = yaml.safe_load(api.SPEC_PATH.read_text())
+SPEC = yaml.safe_load(views.SPEC_PATH.read_text())
 REFERENCE = re.compile(r"^Q-[0-9A-Z]{4}-[0-9A-Z]{4}$")
 
 
@@ -348,7 +348,7 @@ def test_rate_limit_is_per_token(client: FlaskClient, meeting: Meeting, rt: Runt
 
     # Each guessed token would get its own allowance: refused tokens count per address.
     rt.settings = dataclasses.replace(rt.settings, api_rate_limit="600 per minute")
-    for n in range(api_access.AUTH_FAILURES_PER_MINUTE):
+    for n in range(access.AUTH_FAILURES_PER_MINUTE):
         guess = client.post(url(meeting), json={"text": "?"}, headers=auth(f"ofk_guess{n}"))
         assert guess.status_code == 401
     blocked = client.post(url(meeting), json={"text": "?"}, headers=auth("ofk_guess-again"))
@@ -404,8 +404,8 @@ def test_openapi_document_is_served_and_matches_the_api(app: Flask, client: Flas
     assert fields["location"]["maxLength"] == TOWN_LIMIT
     assert fields["contact_email"]["maxLength"] == EMAIL_LIMIT
     assert fields["event_name"]["maxLength"] == EVENT_LIMIT
-    assert fields["external_id"]["maxLength"] == api.EXTERNAL_ID_LIMIT
-    assert set(fields) == set(api.FIELDS)
+    assert fields["external_id"]["maxLength"] == views.EXTERNAL_ID_LIMIT
+    assert set(fields) == set(views.FIELDS)
     assert doc["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
 
 

@@ -16,7 +16,7 @@ from domain.models import ApiToken, Meeting, MeetingStatus, OutboxMessage, Submi
 from domain.queue import INGEST_QUEUE, SubmissionMessage, queue
 from domain.runtime import Runtime
 from intake import pusher
-from intake.api_access import TOKEN_CACHE_SECONDS, tokens_changed
+from intake.api.access import TOKEN_CACHE_SECONDS, tokens_changed
 from intake.meeting_states import CACHE_SECONDS
 from openfloor.app import create_app
 from tests.support.processes import wait_for

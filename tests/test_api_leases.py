@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 
 from domain.models import Meeting
 from domain.runtime import Runtime
-from intake import api_access, api_limits
+from intake.api import access, limits
 from tests.test_api import auth, issue, url
 
 sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -28,13 +28,13 @@ def _count_redis_answers(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Count this process's rate-limit calls to Redis (the real function still runs; the
     server's own statistics would count the parallel tests' calls too)."""
     calls = [0]
-    real = api_access.count_request
+    real = access.count_request
 
-    def counted(*args: Any, **kwargs: Any) -> api_limits.Verdict:
+    def counted(*args: Any, **kwargs: Any) -> limits.Verdict:
         calls[0] += 1
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(api_access, "count_request", counted)
+    monkeypatch.setattr(access, "count_request", counted)
     return calls
 
 
@@ -52,7 +52,7 @@ def test_far_from_the_limit_one_redis_answer_admits_many_requests(
     assert [int(left) for _, left in answers] == list(range(998, 958, -1))
     assert calls[0] <= 40 // 8  # a lease is up to 32 requests
 
-    time.sleep(api_limits.FRESH_SECONDS + 0.05)  # an old answer no longer admits anyone
+    time.sleep(limits.FRESH_SECONDS + 0.05)  # an old answer no longer admits anyone
     calls[0] = 0
     assert _send(client, meeting, token)[0] == 201
     assert calls[0] == 1
@@ -77,10 +77,10 @@ def test_leases_of_several_processes_never_admit_more_than_the_limit(
     tables: list[dict[str, object]] = [{}, {}, {}]  # the lease tables of three web processes
     admitted = 0
     for n in range(60):
-        monkeypatch.setattr(api_limits, "_leases", tables[n % 3])
+        monkeypatch.setattr(limits, "_leases", tables[n % 3])
         admitted += _send(client, meeting, token)[0] == 201
     # what a process leased but did not spend is lost to the window: a few short, never over
-    assert 40 - 3 * 40 // api_limits.LEASE_SHARE <= admitted <= 40
+    assert 40 - 3 * 40 // limits.LEASE_SHARE <= admitted <= 40
     for table in tables:
-        monkeypatch.setattr(api_limits, "_leases", table)
+        monkeypatch.setattr(limits, "_leases", table)
         assert _send(client, meeting, token)[0] == 429

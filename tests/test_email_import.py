@@ -16,7 +16,7 @@ from sqlalchemy import select
 from domain.models import Meeting, MeetingStatus, OutboxMessage, Question, Submission
 from domain.runtime import Runtime
 from intake.commands import import_email
-from intake.email_import import AutomaticReply, first_name, html_to_text, parse_email
+from intake.email.importer import AutomaticReply, first_name, html_to_text, parse_email
 from intake.validation import QUESTION_LIMIT
 from tests.support.imap_server import ImapTestServer, tls_context
 from tests.support.processes import wait_for

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.eval_moderation import load_cases, run, scores
+from bench.eval.moderation import load_cases, run, scores
 from workers.pipeline.moderation import (
     ABUSE,
     OUT_OF_SCOPE,

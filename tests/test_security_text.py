@@ -25,8 +25,8 @@ from domain.export import safe_cell, write_csv, write_xlsx
 from domain.models import ApiToken, Meeting, OutboxMessage, StaffUser
 from domain.queue import SubmissionMessage
 from domain.runtime import Runtime
-from intake.email_parsing import parse_email
-from intake.spreadsheet import parse_upload
+from intake.email.parsing import parse_email
+from intake.spreadsheet.importer import parse_upload
 from intake.validation import NO_WORDS, clean_line, clean_text, validate_submission
 from tests.conftest import STAFF_EMAIL, STAFF_PASSWORD
 from tests.support.forms import submit_question

@@ -28,7 +28,7 @@ from domain.models import (
 )
 from domain.runtime import Runtime
 from intake.forms import QUESTION_LIMIT
-from intake.spreadsheet import SpreadsheetError, match_headers, parse_upload
+from intake.spreadsheet.importer import SpreadsheetError, match_headers, parse_upload
 from tests.conftest import STAFF_EMAIL, STAFF_PASSWORD
 from tests.support.processes import wait_for
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.eval_theme_sets import ADDED, taxonomy
+from bench.eval.theme_sets import ADDED, taxonomy
 from workers.pipeline.embedding import default_embedder
 from workers.pipeline.engine import Item, Pipeline
 from workers.pipeline.themes import ThemeClassifier, load_seed_taxonomy
@@ -113,8 +113,8 @@ def test_a_dropped_added_theme_folds_back_into_the_theme_it_came_from() -> None:
 
 
 def test_the_leave_one_set_out_replay_gives_the_pipelines_themes(embedder, tmp_path) -> None:
-    from bench.eval_blind import load, run
-    from bench.eval_theme_sets import Setting, capture, predict
+    from bench.eval.blind import load, run
+    from bench.eval.theme_sets import Setting, capture, predict
 
     lines = (ROOT / "bench/data/policing_questions.jsonl").read_text().splitlines()[:300]
     path = tmp_path / "part.jsonl"

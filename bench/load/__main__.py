@@ -49,7 +49,7 @@ fresh batch job skips its existence check; SQLite's BEGIN goes straight to the d
 
 Third round (issue 13; measured with user and system CPU and context switches per request
 of the gunicorn workers under wrk, alternating old and new code in one sitting):
-- **Rate-limit leases** (`intake/api_limits.py`): one Redis answer lets a process admit up to
+- **Rate-limit leases** (`intake/api/limits.py`): one Redis answer lets a process admit up to
   32 more requests of a token it knows (never more than an eighth of what the window has
   left, and only within 0.25 s of the answer), so most API requests make no Redis call and
   the limit is still never exceeded. About a fifth of the API's server CPU.

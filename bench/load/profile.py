@@ -21,22 +21,23 @@ from redis.connection import AbstractConnection
 from domain.migrate import upgrade
 from domain.models import ApiToken, Meeting, MeetingKind, MeetingStatus
 from domain.runtime import install
-from intake import api, api_access, outbox, pusher
+from intake import outbox, pusher
+from intake.api import access, views
 from openfloor.app import create_app
 from tests.support.servers import RedisServer
 
 PHASES: list[tuple[Any, str, str]] = [
-    (api_access, "spend_lease", "rate limits on this process's lease (no Redis call)"),
+    (access, "spend_lease", "rate limits on this process's lease (no Redis call)"),
     (
-        api_access,
+        access,
         "count_request",
         "rate limits + refused tokens + token version: a Redis call, once a lease",
     ),
-    (api_access, "lookup", "token lookup (in-process cache, database every 2 s)"),
-    (api, "_meeting", "meeting status (each process trusts it for 1 s)"),
-    (api, "validate_submission", "validation"),
+    (access, "lookup", "token lookup (in-process cache, database every 2 s)"),
+    (views, "_meeting", "meeting status (each process trusts it for 1 s)"),
+    (views, "validate_submission", "validation"),
     (outbox, "store", "outbox insert + commit (group commit, SQLAlchemy Core)"),
-    (api, "submit", "submit: insert + commit + enqueue"),
+    (views, "submit", "submit: insert + commit + enqueue"),
     (pusher, "send", "hand-over to the pusher thread (in memory)"),
     (pusher, "push_batch", "pusher thread: RQ jobs (off the request)"),
 ]

@@ -125,7 +125,7 @@ class PairScorer:
         )
 
 
-#: Optional logistic pair scorer fitted on the QQP tuning half (``python -m bench.eval_dedupe
+#: Optional logistic pair scorer fitted on the QQP tuning half (``python -m bench.eval.dedupe
 #: --fit``). Measured: +0.003 F1 on the QQP test half over cosine alone and no gain on our
 #: policing set (docs/embedding-choice.md), so the default decision uses cosine alone.
 QQP_PAIR_SCORER = PairScorer(
@@ -137,7 +137,7 @@ QQP_PAIR_SCORER = PairScorer(
 )
 #: Minimum cosine (of place-masked questions) for a paraphrase match, and the lower minimum
 #: when both questions carry the same theme. Chosen on the tuning halves only by
-#: ``python -m bench.eval_dedupe`` ("joint choice"): the first maximises the summed tuning F1
+#: ``python -m bench.eval.dedupe`` ("joint choice"): the first maximises the summed tuning F1
 #: of COVID-Q and our policing set (themes predicted by the theme classifier), the second is
 #: the policing tuning half's best given the first. See docs/embedding-choice.md.
 DEFAULT_PARAPHRASE_THRESHOLD = 0.75

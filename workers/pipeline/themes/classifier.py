@@ -91,8 +91,8 @@ class ThemeClassifier:
         max_orphans: how many such remembered questions are kept (oldest dropped first).
 
     The weights were chosen on one half of ``bench/data/policing_questions.jsonl``
-    (``bench/eval_themes.py --tune``); ``threshold`` and ``keyword_bonus`` by leave one set
-    out over the blind sets group1-3 (``python -m bench.eval_theme_sets``).
+    (``bench/eval/themes.py --tune``); ``threshold`` and ``keyword_bonus`` by leave one set
+    out over the blind sets group1-3 (``python -m bench.eval.theme_sets``).
     """
 
     def __init__(

@@ -1,7 +1,7 @@
 """Score a labelled question set through exactly the code of `openfloor cluster` (and the worker).
 
-    python -m bench.eval_blind /work/blind/group1.jsonl            # aggregate figures only
-    python -m bench.eval_blind bench/data/blind/group1.jsonl --misses   # after first contact
+    python -m bench.eval.blind /work/blind/group1.jsonl            # aggregate figures only
+    python -m bench.eval.blind bench/data/blind/group1.jsonl --misses   # after first contact
 
 Input: one JSON object per line with ``id``, ``text``, ``channel``, ``name``, ``location`` and
 the labels ``ask`` (group level), ``item`` (agenda item) and ``theme`` (section slug); the labels
@@ -85,7 +85,7 @@ def _blocked(o: dict[str, Any]) -> bool:
 
 def commit() -> str:
     """The commit being measured (with ``+dirty`` if the worktree has changes)."""
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     head = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True
     ).stdout.strip()

@@ -1,4 +1,4 @@
-"""The candidate offline embedders compared by :mod:`bench.embedders`.
+"""The candidate offline embedders compared by :mod:`bench.embedder.compare`.
 
 Each :class:`Candidate` names a way to build an embedder and the distributions it needs
 installed (for the install-size figure). Builders import their packages only when called, so

@@ -11,8 +11,8 @@ Between preview and confirm the parsed rows wait in Redis under a random token, 
 time limit (they hold personal data, so they expire rather than linger).
 
 This module holds the flow from upload to import; reading the file
-(:mod:`intake.spreadsheet_files`) and turning its rows into checked questions
-(:mod:`intake.spreadsheet_rows`) live beside it, and their names stay importable from here.
+(:mod:`intake.spreadsheet.files`) and turning its rows into checked questions
+(:mod:`intake.spreadsheet.rows`) live beside it, and their names stay importable from here.
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ from datetime import datetime
 
 from domain.models import Channel, Meeting
 from domain.runtime import Runtime
-from intake.spreadsheet_files import MAX_ROWS, SpreadsheetError, read_table
-from intake.spreadsheet_rows import (
+from intake.spreadsheet.files import MAX_ROWS, SpreadsheetError, read_table
+from intake.spreadsheet.rows import (
     FIELD_LABELS,
     LONDON,
     ParsedSheet,

@@ -2,7 +2,7 @@
 
 A source yields (label, raw message) pairs and is told what became of each one: stored,
 skipped as an automatic reply, or left for a person. The IMAP mailbox source is in
-:mod:`intake.email_imap`.
+:mod:`intake.email.imap`.
 """
 
 from __future__ import annotations

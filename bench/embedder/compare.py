@@ -2,9 +2,9 @@
 
 Run from the repository root::
 
-    python -m bench.embedders                 # candidates importable in this venv
-    python -m bench.embedders --json
-    python -m bench.embedders --only minilm-l6-dynint8
+    python -m bench.embedder.compare                 # candidates importable in this venv
+    python -m bench.embedder.compare --json
+    python -m bench.embedder.compare --only minilm-l6-dynint8
 
 Candidates whose packages are missing are reported as skipped, so the same script runs in the
 light project venv (ONNX candidates) and in a throwaway venv that also has torch==2.13.0,
@@ -18,9 +18,9 @@ dependency closure (plus converted files in a cache). Cold load: wall time of a 
 interpreter that imports the candidate, loads it and embeds one question.
 
 This module is the command line and gathers one candidate's figures (:func:`evaluate`); the
-candidates are in :mod:`bench.embedder_candidates`, the measurements in
-:mod:`bench.embedder_quality` and :mod:`bench.embedder_costs`, the table in
-:mod:`bench.embedder_report`. The names they define that were once defined here are
+candidates are in :mod:`bench.embedder.candidates`, the measurements in
+:mod:`bench.embedder.quality` and :mod:`bench.embedder.costs`, the table in
+:mod:`bench.embedder.report`. The names they define that were once defined here are
 re-exported.
 """
 
@@ -34,15 +34,15 @@ import sys
 from collections.abc import Sequence
 
 from bench.datasets import QuestionPair, load_covidq, load_policing, load_qqp
-from bench.embedder_candidates import BENCH_CACHE, CANDIDATES, M2V_DIR, Candidate, by_name
-from bench.embedder_costs import (
+from bench.embedder.candidates import BENCH_CACHE, CANDIDATES, M2V_DIR, Candidate, by_name
+from bench.embedder.costs import (
     cold_load_seconds,
     install_size_mb,
     single_latency_ms,
     throughput,
 )
-from bench.embedder_quality import clustered_pair_f1, qqp_cosine_f1, rapidfuzz_baseline
-from bench.embedder_report import markdown
+from bench.embedder.quality import clustered_pair_f1, qqp_cosine_f1, rapidfuzz_baseline
+from bench.embedder.report import markdown
 
 __all__ = [
     "BENCH_CACHE",

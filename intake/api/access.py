@@ -1,6 +1,6 @@
 """Who may use the JSON API, and how often: bearer tokens (cached briefly) and rate limits.
 
-A request makes at most one Redis round trip (``intake.api_limits``): it counts the request
+A request makes at most one Redis round trip (``intake.api.limits``): it counts the request
 against the token's limits, reads the address's refused-token counter and the token list's
 version, and leases this process a few more requests. A request whose token this process
 already knows to be valid is admitted on that lease with no Redis call at all. The version
@@ -24,7 +24,7 @@ from domain.models import ApiToken
 from domain.models.api_token import hash_token
 from domain.runtime import Runtime
 from domain.web.context import runtime
-from intake.api_limits import (
+from intake.api.limits import (
     FRESH_SECONDS,
     count_request,
     failures_key,

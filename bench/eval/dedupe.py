@@ -2,9 +2,9 @@
 
 Run from the repository root::
 
-    python -m bench.eval_dedupe            # markdown table
-    python -m bench.eval_dedupe --json
-    python -m bench.eval_dedupe --fit      # also print a PairScorer refit on the QQP tuning half
+    python -m bench.eval.dedupe            # markdown table
+    python -m bench.eval.dedupe --json
+    python -m bench.eval.dedupe --fit      # also print a PairScorer refit on the QQP tuning half
 
 * QQP (10,000 pairs): split in halves with a fixed seed. Every threshold and the pair scorer's
   weights come from the tuning half; precision/recall/F1 are reported on the test half.
@@ -86,7 +86,7 @@ __all__ = [
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Command-line entry point: ``python -m bench.eval_dedupe [--json] [--fit]``."""
+    """Command-line entry point: ``python -m bench.eval.dedupe [--json] [--fit]``."""
     parser = argparse.ArgumentParser(
         description="Evaluate DedupeIndex on QQP, COVID-Q and our set."
     )

@@ -15,10 +15,10 @@ Metrics
 
 Usage::
 
-    .venv/bin/python bench/eval_themes.py            # markdown table, held-out half B
-    .venv/bin/python bench/eval_themes.py --json     # the same as JSON
-    .venv/bin/python bench/eval_themes.py --tune     # grid search on half A, then report B
-    .venv/bin/python bench/eval_themes.py --errors   # also list misassigned questions
+    .venv/bin/python bench/eval/themes.py            # markdown table, held-out half B
+    .venv/bin/python bench/eval/themes.py --json     # the same as JSON
+    .venv/bin/python bench/eval/themes.py --tune     # grid search on half A, then report B
+    .venv/bin/python bench/eval/themes.py --errors   # also list misassigned questions
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # allow running as a plain script
     sys.path.insert(0, str(ROOT))
 

@@ -9,7 +9,7 @@ A lease a process does not spend stays counted, so a window may end a few reques
 its limit (at most a :data:`LEASE_SHARE`-th of it per process).
 
 The same Redis call reads the address's refused-token count and the token list's version
-(``intake.api_access`` empties its token cache when the version changes). A lease is spent
+(``intake.api.access`` empties its token cache when the version changes). A lease is spent
 only by a request whose token this process already knows to be valid, and only within
 :data:`FRESH_SECONDS` of the last Redis answer: a revocation announced through Redis stops
 a token within that time. Without Redis the limits are counted in this process's memory.

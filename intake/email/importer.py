@@ -7,9 +7,9 @@ question is the subject plus the body (plain text preferred, HTML turned into te
 its markup), with quoted replies, signatures and sign-offs trimmed; attachments are ignored.
 
 This module runs the import and reports what it did. The pieces live beside it: reading a
-message into a question (:mod:`intake.email_parsing`), its body as text
-(:mod:`intake.email_body`), and where messages come from and how a handled one is marked
-(:mod:`intake.email_sources` for a folder of .eml, :mod:`intake.email_imap` for a mailbox).
+message into a question (:mod:`intake.email.parsing`), its body as text
+(:mod:`intake.email.body`), and where messages come from and how a handled one is marked
+(:mod:`intake.email.sources` for a folder of .eml, :mod:`intake.email.imap` for a mailbox).
 Their names stay importable from here.
 """
 
@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 
 from domain.models import Channel, Meeting
 from domain.runtime import Runtime
-from intake.email_body import body_text, html_to_text, trim_reply, unflow
-from intake.email_imap import ImapSource
-from intake.email_parsing import (
+from intake.email.body import body_text, html_to_text, trim_reply, unflow
+from intake.email.imap import ImapSource
+from intake.email.parsing import (
     EXTERNAL_ID_LIMIT,
     AutomaticReply,
     EmailQuestion,
@@ -30,7 +30,7 @@ from intake.email_parsing import (
     first_name,
     parse_email,
 )
-from intake.email_sources import FolderSource, MailboxError, MailSource
+from intake.email.sources import FolderSource, MailboxError, MailSource
 from intake.submit import submit
 from intake.validation import Validation, validate_submission
 

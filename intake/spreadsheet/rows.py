@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from intake.spreadsheet_files import MAX_ROWS, SpreadsheetError
+from intake.spreadsheet.files import MAX_ROWS, SpreadsheetError
 from intake.validation import validate_submission
 
 LONDON = ZoneInfo("Europe/London")

@@ -1,6 +1,6 @@
 """Theme V-measure on the labelled sets, leave one set out (settings chosen on the others).
 
-    python -m bench.eval_theme_sets            # markdown table: held-out V per set, old vs new
+    python -m bench.eval.theme_sets            # markdown table: held-out V per set, old vs new
 
 Each set (bench/data/blind/group1-3.jsonl, bench/data/policing_questions.jsonl) is run once
 through :class:`~workers.pipeline.engine.Pipeline` for its vectors, match texts and duplicate
@@ -18,7 +18,7 @@ Settings chosen per held-out blind set on the two other blind sets:
 
 "old" is the earlier setting (threshold 0.52, keyword bonus 0.36, no vote) on the taxonomy with
 every added theme folded back, which is close to but not the same text as the earlier taxonomy
-(``bench.eval_blind`` at the earlier commit gives the exact old figures). The policing set is
+(``bench.eval.blind`` at the earlier commit gives the exact old figures). The policing set is
 development data (the seed taxonomy was written from it) and is scored with the shipped
 setting only; so are the blind sets in the second table, which are development figures.
 """
@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.eval_themes import CachedEmbedder
+from bench.eval.themes import CachedEmbedder
 from bench.metrics import v_measure
 from domain.models.enums import QuestionKind
 from workers.batch import read_items
@@ -47,7 +47,7 @@ from workers.pipeline.themes import Theme, ThemeClassifier, load_seed_taxonomy
 from workers.pipeline.themes.groups import group_theme
 from workers.pipeline.themes.taxonomy import auto_label
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 BLIND = ("group1", "group2", "group3")
 SETS = {
     **{name: (ROOT / "bench" / "data" / "blind" / f"{name}.jsonl", "ask") for name in BLIND},

@@ -1,9 +1,9 @@
 """Grouping on every labelled set, as staff feel it: clicks, suggestions, themes.
 
-    python -m bench.eval_grouping            # markdown table (make bench)
-    python -m bench.eval_grouping --json
+    python -m bench.eval.grouping            # markdown table (make bench)
+    python -m bench.eval.grouping --json
 
-Each set runs through exactly the code of `openfloor cluster` (:mod:`bench.eval_blind`). Sets:
+Each set runs through exactly the code of `openfloor cluster` (:mod:`bench.eval.blind`). Sets:
 our policing set at both levels (`ask`, and the agenda item `dup_group`) and every blind grouping
 set that has become development data (`bench/data/blind/group*.jsonl`, labelled at the ask level).
 """
@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.datasets import POLICING_FILE
-from bench.eval_blind import load, run, score
+from bench.eval.blind import load, run, score
 from bench.training_pairs import development_sets
 
 

@@ -1,7 +1,7 @@
 """Staff pages for importing a spreadsheet of questions: upload, check every row, confirm.
 
 Nothing is imported until the preview has been confirmed; the parsing and staging are in
-:mod:`intake.spreadsheet`.
+:mod:`intake.spreadsheet.importer`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from wtforms import FileField, SelectField, StringField, SubmitField
 from domain.models import Meeting
 from domain.web.auth import staff_required
 from domain.web.context import runtime
-from intake import spreadsheet
+from intake.spreadsheet import importer
 from intake.staff_blueprint import bp, meeting_by_id, meeting_choices
 from intake.validation import EVENT_LIMIT, clean_line, validate_meeting
 
@@ -70,26 +70,26 @@ def import_upload() -> str | Response:
             form.file.errors = ["Select a CSV or Excel file"]
         elif not form.errors:
             try:
-                sheet = spreadsheet.parse_upload(
+                sheet = importer.parse_upload(
                     upload.filename, upload.read(), event, meeting.id if meeting else None
                 )
-            except spreadsheet.SpreadsheetError as exc:
+            except importer.SpreadsheetError as exc:
                 form.file.errors = [str(exc)]
             else:
                 if not sheet.rows:
                     form.file.errors = ["The selected file has no questions in it"]
                 else:
                     assert meeting is not None
-                    token = spreadsheet.stage(
+                    token = importer.stage(
                         rt, sheet, meeting_id=meeting.id, user_id=int(current_user.id)
                     )
                     return redirect(url_for(".import_preview", token=token), code=303)
     return render_template("intake_staff/import_upload.html", form=form, title="Import questions")
 
 
-def staged_for_user(token: str) -> spreadsheet.Staged:
+def staged_for_user(token: str) -> importer.Staged:
     """The staged import named by ``token`` if this user staged it; 404 otherwise."""
-    staged = spreadsheet.load_staged(runtime(), token)
+    staged = importer.load_staged(runtime(), token)
     if staged is None or staged.user_id != int(current_user.id):
         abort(404)
     return staged
@@ -107,14 +107,14 @@ def import_preview(token: str) -> tuple[str, int] | Response:
         meeting = rt.db.session.get(Meeting, staged.meeting_id)
         meeting_error = validate_meeting(meeting)
         if meeting_error is None and meeting is not None:
-            spreadsheet.import_staged(rt, staged, meeting)
+            importer.import_staged(rt, staged, meeting)
             return redirect(url_for(".import_preview", token=token), code=303)
         problem = meeting_error.message if meeting_error else None
     return preview_page(staged, problem)
 
 
 def preview_page(
-    staged: spreadsheet.Staged, problem: str | None = None, status: int = 200
+    staged: importer.Staged, problem: str | None = None, status: int = 200
 ) -> tuple[str, int]:
     """The preview of a staged import, or its outcome once imported."""
     meeting = runtime().db.session.get(Meeting, staged.meeting_id)
@@ -135,7 +135,7 @@ def preview_page(
         sheet=staged.sheet,
         form=ConfirmForm(),
         problem=problem,
-        labels=spreadsheet.FIELD_LABELS,
+        labels=importer.FIELD_LABELS,
         title="Check the import",
     )
     return page, status

@@ -1,7 +1,7 @@
 """Reading one email into a question: who sent it, when, and what they asked.
 
 The sender's display name gives the first name only; the address is kept as the contact
-email. The question is the subject plus the body (see :mod:`intake.email_body`). The
+email. The question is the subject plus the body (see :mod:`intake.email.body`). The
 Message-ID identifies the message (a hash of its content when it has none), so importing it
 again stores nothing twice. Automatic replies and bounces raise :class:`AutomaticReply`.
 """
@@ -17,7 +17,7 @@ from email import policy
 from email.message import EmailMessage
 from email.utils import parsedate_to_datetime
 
-from intake.email_body import body_text
+from intake.email.body import body_text
 from intake.validation import NAME_LIMIT
 
 EXTERNAL_ID_LIMIT = 200

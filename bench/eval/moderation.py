@@ -2,9 +2,9 @@
 
 Run from the repository root::
 
-    .venv/bin/python -m bench.eval_moderation            # table
-    .venv/bin/python -m bench.eval_moderation --json     # machine-readable
-    .venv/bin/python -m bench.eval_moderation --errors   # list mismatches (redacted text)
+    .venv/bin/python -m bench.eval.moderation            # table
+    .venv/bin/python -m bench.eval.moderation --json     # machine-readable
+    .venv/bin/python -m bench.eval.moderation --errors   # list mismatches (redacted text)
 
 The cases are hand-written (none copied from any dataset). ``dev`` rows were written first and
 the rules tuned on them. ``holdout1`` and ``holdout2`` rows were each written blind, scored,
@@ -59,7 +59,7 @@ from workers.pipeline.personal_data import find_personal_data, flag_personal_dat
 
 __all__ = ["CASES_FILE", "Case", "Outcome", "load_cases", "main", "run", "scores"]
 
-CASES_FILE = Path(__file__).resolve().parent / "data" / "moderation_cases.jsonl"
+CASES_FILE = Path(__file__).resolve().parents[1] / "data" / "moderation_cases.jsonl"
 CODES = (ABUSE, SPAM, OUT_OF_SCOPE, PERSONAL_DATA)
 
 

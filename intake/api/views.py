@@ -1,6 +1,6 @@
 """JSON API for partner systems: send a question, ask about its processing status.
 
-Described in ``intake/openapi.yaml`` (served at ``/api/v1/openapi.yaml`` and ``.json``).
+Described in ``intake/api/openapi.yaml`` (served at ``/api/v1/openapi.yaml`` and ``.json``).
 Authentication is ``Authorization: Bearer <token>`` (see ``openfloor create-api-token``);
 the rate limit is per token. A repeat of an ``external_id`` already sent with the same
 token is harmless: it answers 200 with the first submission's reference and stores nothing.
@@ -31,7 +31,7 @@ from domain.models import (
 )
 from domain.web.context import runtime
 from intake import outbox
-from intake.api_access import ApiError, TokenInfo, authenticate
+from intake.api.access import ApiError, TokenInfo, authenticate
 from intake.forms import QUESTION_LIMIT
 from intake.meeting_states import MeetingStates
 from intake.submit import submit

@@ -14,7 +14,7 @@ import ssl
 from collections.abc import Iterator
 from types import TracebackType
 
-from intake.email_sources import MailboxError
+from intake.email.sources import MailboxError
 
 
 class ImapSource:

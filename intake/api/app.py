@@ -3,7 +3,7 @@
 Partner systems send questions here at meeting-night rates, so the API is a lean Flask app:
 none of the pages' extensions (sessions, sign-in, CSRF, the pages' rate limiter, the
 content-security policy) run on its requests. It has what an API needs: bearer tokens and its
-own rate limits (``intake.api_access``), JSON for every answer including an unknown URL, and
+own rate limits (``intake.api.access``), JSON for every answer including an unknown URL, and
 the headers that matter for JSON (``nosniff``, ``no-store``, HSTS over HTTPS).
 :func:`mount` puts it in front of the pages' app under ``/api/``.
 """
@@ -17,8 +17,8 @@ from flask import Flask, Response, request
 
 from domain.runtime import Runtime
 from domain.web.context import remove_session_at_teardown
-from intake.api import bp, register_error_handlers
-from intake.api_access import ApiError
+from intake.api.access import ApiError
+from intake.api.views import bp, register_error_handlers
 from intake.meeting_states import MeetingStates
 
 PREFIX = "/api/"
@@ -30,7 +30,7 @@ WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 def create_api_app(runtime: Runtime) -> Flask:
     """The API's own Flask app, sharing ``runtime`` (database, Redis) with the pages."""
     settings = runtime.settings
-    app = Flask("intake.api_app", instance_path=None)
+    app = Flask("intake.api.app", instance_path=None)
     app.config.update(
         TESTING=settings.testing,
         MAX_CONTENT_LENGTH=1024 * 1024,  # a question is a few kilobytes of JSON

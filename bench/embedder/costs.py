@@ -94,7 +94,7 @@ def single_latency_ms(embedder: Embedder, texts: Sequence[str], n: int = 200) ->
 def cold_load_seconds(name: str) -> float:
     """Wall time for a fresh interpreter to import, load ``name`` and embed one question."""
     code = (
-        "import sys; from bench.embedders import by_name; "
+        "import sys; from bench.embedder.compare import by_name; "
         f"by_name({name!r}).build().embed(['where are all the police?'])"
     )
     start = time.perf_counter()

@@ -1,4 +1,4 @@
-"""The markdown table of the embedder comparison (:mod:`bench.embedders`)."""
+"""The markdown table of the embedder comparison (:mod:`bench.embedder.compare`)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,1 @@
+"""The offline embedder comparison: candidates, their costs and quality, and the report."""

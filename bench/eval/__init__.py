@@ -1,0 +1,1 @@
+"""Quality evaluations: grouping, duplicate matching, themes and moderation on labelled sets."""

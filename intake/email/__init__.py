@@ -1,0 +1,1 @@
+"""Email intake: a mailbox (IMAP or a folder of .eml) read into questions."""
