@@ -27,7 +27,7 @@ from typing import Any
 
 from workers.pipeline.engine import BLOCKING, Analysis, Item, Pipeline
 from workers.pipeline.moderation import ABUSE, OUT_OF_SCOPE, SPAM
-from workers.pipeline.moderation_head import ModerationHead
+from workers.pipeline.moderation.head import ModerationHead
 
 __all__ = ["analyse_file", "main", "score_kind", "score_moderation"]
 

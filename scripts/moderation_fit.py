@@ -2,7 +2,7 @@
 
 Features are exactly what the worker computes (:class:`ModerationHead.scores`): the
 sentence vector of the place-masked ``match_text`` and the character and word n-gram
-blocks of :mod:`workers.pipeline.moderation_features`. One logistic regression per flag.
+blocks of :mod:`workers.pipeline.moderation.features`. One logistic regression per flag.
 
 Cross-validation is grouped (rows with the same words, or paraphrases of one policing
 question, always fall in the same fold), so no line is scored by a model that trained on
@@ -21,8 +21,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedGroupKFold
 
 from workers.pipeline.moderation import moderate
-from workers.pipeline.moderation_features import gram_blocks
-from workers.pipeline.moderation_head import GramWeights, ModerationHead, looks_welsh
+from workers.pipeline.moderation.features import gram_blocks
+from workers.pipeline.moderation.head import GramWeights, ModerationHead, looks_welsh
 from workers.pipeline.normalise import Normalised
 
 __all__ = ["Features", "cross_validate", "fit", "pick_thresholds"]

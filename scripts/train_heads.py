@@ -11,7 +11,7 @@ Build-time only (scikit-learn is not a runtime dependency)::
 Features are exactly what the worker computes: the sentence vector of the place-masked
 ``match_text`` (workers.pipeline.engine), for the kind head the surface features of
 workers.pipeline.kind, for the moderation head the character and word n-grams of
-workers.pipeline.moderation_features (``scripts/moderation_fit.py``). Training data:
+workers.pipeline.moderation.features (``scripts/moderation_fit.py``). Training data:
 
 * kind: ``bench/data/train/kind.jsonl`` (``text``, ``channel``, ``kind``) plus the X and
   Facebook items of ``bench/data/policing_questions.jsonl`` (a question when it asks, with a
@@ -54,7 +54,7 @@ from workers.pipeline.dedupe import mask_location  # noqa: E402
 from workers.pipeline.embedding import default_embedder  # noqa: E402
 from workers.pipeline.kind import SOCIAL_CHANNELS, kind_features, surface_features  # noqa: E402
 from workers.pipeline.linear_head import HEADS_DIR, LinearHead  # noqa: E402
-from workers.pipeline.moderation_head import ModerationHead  # noqa: E402
+from workers.pipeline.moderation.head import ModerationHead  # noqa: E402
 from workers.pipeline.normalise import normalise  # noqa: E402
 
 DATA = ROOT / "bench" / "data"

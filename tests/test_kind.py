@@ -13,7 +13,7 @@ import pytest
 from domain.models import QuestionKind
 from workers.pipeline.engine import Analysis, Item, Pipeline
 from workers.pipeline.linear_head import HEADS_DIR, HeadIntegrityError, load_head
-from workers.pipeline.moderation_head import looks_welsh
+from workers.pipeline.moderation.head import looks_welsh
 
 ROOT = Path(__file__).resolve().parent.parent
 

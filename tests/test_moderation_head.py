@@ -13,8 +13,8 @@ from workers.pipeline.engine import Analysis, Item, Pipeline
 from workers.pipeline.flags import ABUSE, OUT_OF_SCOPE, SPAM, Flag
 from workers.pipeline.linear_head import HEADS_DIR, HeadIntegrityError
 from workers.pipeline.moderation import moderate
-from workers.pipeline.moderation_features import char_grams, gram_blocks, word_grams
-from workers.pipeline.moderation_head import (
+from workers.pipeline.moderation.features import char_grams, gram_blocks, word_grams
+from workers.pipeline.moderation.head import (
     GramWeights,
     ModerationHead,
     learned_flags,

@@ -53,7 +53,7 @@ from workers.pipeline.moderation import (
     RepeatTracker,
     moderate,
 )
-from workers.pipeline.moderation_head import learned_flags
+from workers.pipeline.moderation.head import learned_flags
 from workers.pipeline.normalise import normalise
 from workers.pipeline.personal_data import find_personal_data, flag_personal_data, redact
 

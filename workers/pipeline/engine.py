@@ -19,7 +19,7 @@ from workers.pipeline.dedupe import DedupeIndex, MatchDecision, MatchKind, mask_
 from workers.pipeline.embedding import Embedder, default_embedder
 from workers.pipeline.kind import classify_kinds
 from workers.pipeline.moderation import ABUSE, OUT_OF_SCOPE, SPAM, Flag, RepeatTracker, moderate
-from workers.pipeline.moderation_head import ModerationHead, learned_flags
+from workers.pipeline.moderation.head import ModerationHead, learned_flags
 from workers.pipeline.normalise import Normalised, normalise
 from workers.pipeline.personal_data import find_personal_data, flag_personal_data, redact
 from workers.pipeline.themes import Theme, ThemeAssignment, ThemeClassifier, load_seed_taxonomy

@@ -45,23 +45,23 @@ Out of scope
     scope: "the street lights go off at midnight and there have been three burglaries".
     Roads policing (speeding, dangerous or obstructive parking, road safety) is in scope.
 
-Where it lives: :mod:`workers.pipeline.flags` (:class:`Flag` and the flag codes),
-:mod:`workers.pipeline.abuse_lexicon` (the word lexicon and disguised spellings),
-:mod:`workers.pipeline.abuse` (insult targeting, threats), :mod:`workers.pipeline.spam`,
-:mod:`workers.pipeline.scope` (out of scope), :mod:`workers.pipeline.repeats`
-(:class:`RepeatTracker`) and :mod:`workers.pipeline.keyword_rules` (the trigger-gated regex
-rules the tables are made of). This module holds :func:`moderate` and re-exports the public
+Where it lives: this package's modules :mod:`.lexicon` (the word lexicon and disguised
+spellings), :mod:`.abuse` (insult targeting, threats), :mod:`.spam`, :mod:`.scope` (out of
+scope), :mod:`.keyword_rules` (the trigger-gated regex rules the tables are made of),
+:mod:`.features` and :mod:`.head` (the learned flags); :mod:`workers.pipeline.flags`
+(:class:`Flag` and the flag codes) and :mod:`workers.pipeline.repeats` (:class:`RepeatTracker`).
+This module holds :func:`moderate` and re-exports the public
 names, so callers import from here.
 """
 
 from __future__ import annotations
 
-from workers.pipeline.abuse import abuse_reasons
 from workers.pipeline.flags import ABUSE, OUT_OF_SCOPE, PERSONAL_DATA, SPAM, Flag
+from workers.pipeline.moderation.abuse import abuse_reasons
+from workers.pipeline.moderation.scope import scope_reason
+from workers.pipeline.moderation.spam import spam_reasons
 from workers.pipeline.normalise import Normalised
 from workers.pipeline.repeats import RepeatTracker
-from workers.pipeline.scope import scope_reason
-from workers.pipeline.spam import spam_reasons
 
 __all__ = [
     "ABUSE",

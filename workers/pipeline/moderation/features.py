@@ -18,7 +18,7 @@ import math
 import re
 from functools import lru_cache
 
-from workers.pipeline.abuse_lexicon import moderation_view
+from workers.pipeline.moderation.lexicon import moderation_view
 from workers.pipeline.normalise import Normalised
 
 __all__ = ["CHAR_SIZES", "char_grams", "gram_blocks", "word_grams"]

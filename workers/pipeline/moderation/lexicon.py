@@ -5,7 +5,7 @@ minus ``wordlists/profanity_allow.txt`` and plus ``wordlists/profanity_extra.txt
 and name-calling come from ``wordlists/slurs.txt`` and ``wordlists/insults.txt``. A token is
 matched whole-word, through leetspeak, separators, elongation, self-censoring (``f***ing``)
 and Cyrillic/Greek look-alike letters. Whether a match is abuse is decided in
-:mod:`workers.pipeline.abuse`.
+:mod:`workers.pipeline.moderation.abuse`.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ without a swear word ("spineless clown"), slogans as acronyms, scam adverts with
 test posts, council business in words the topic list lacks. ``heads/moderation.json`` holds
 one sigmoid per flag over three blocks of features: the sentence vector the pipeline already
 computed (what the text is about) and the character and word n-grams of
-:mod:`workers.pipeline.moderation_features` (how it is spelt: "p1gs", "acab", "dm me"). It is
+:mod:`workers.pipeline.moderation.features` (how it is spelt: "p1gs", "acab", "dm me"). It is
 fitted by ``scripts/train_heads.py`` on committed data; its sha256 is checked on loading. A
 flag is added when its probability reaches the threshold chosen by grouped cross-validation
 for the precision target recorded in the file, and the rules did not already raise it. Like
@@ -28,7 +28,7 @@ import numpy as np
 from workers.pipeline.flags import Flag
 from workers.pipeline.language import looks_welsh
 from workers.pipeline.linear_head import HEADS_DIR, read_checked
-from workers.pipeline.moderation_features import gram_blocks
+from workers.pipeline.moderation.features import gram_blocks
 from workers.pipeline.normalise import Normalised
 
 __all__ = ["GramWeights", "ModerationHead", "learned_flags", "load_moderation_head", "looks_welsh"]

@@ -1,6 +1,6 @@
 """Abuse: profanity, slurs, name-calling aimed at a person, and threats of violence.
 
-Words are matched against :mod:`workers.pipeline.abuse_lexicon` sentence by sentence;
+Words are matched against :mod:`workers.pipeline.moderation.lexicon` sentence by sentence;
 name-calling counts only when aimed at a person (the reader, the police/PCC, the subject of
 "X is a ...", a group of people), not at an offender category. Threats and calls for
 violence are keyword rules on ``match_text``; reported threats are not flagged.
@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 
-from workers.pipeline.abuse_lexicon import (
+from workers.pipeline.moderation.keyword_rules import rule
+from workers.pipeline.moderation.lexicon import (
     INSULT,
     LEET,
     PHRASE_FIRST_WORDS,
@@ -24,7 +25,6 @@ from workers.pipeline.abuse_lexicon import (
     mask,
     moderation_view,
 )
-from workers.pipeline.keyword_rules import rule
 from workers.pipeline.normalise import Normalised
 from workers.pipeline.wordlists import word_set
 

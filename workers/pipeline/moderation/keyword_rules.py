@@ -1,8 +1,7 @@
 """Keyword rules: a regex that only runs when one of its trigger words is present.
 
-Threats (:mod:`workers.pipeline.abuse`), promotional spam (:mod:`workers.pipeline.spam`) and
-out-of-scope topics (:mod:`workers.pipeline.scope`) are tables of these rules, run on
-``match_text`` against the set of its words.
+Threats (:mod:`.abuse`), promotional spam (:mod:`.spam`) and out-of-scope topics
+(:mod:`.scope`) are tables of these rules, run on ``match_text`` against the set of its words.
 """
 
 from __future__ import annotations

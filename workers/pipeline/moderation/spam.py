@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import re
 
-from workers.pipeline.keyword_rules import rule
+from workers.pipeline.moderation.keyword_rules import rule
 from workers.pipeline.normalise import EMAIL_PATTERN, LINK_HINT, URL_PATTERN, Normalised
 from workers.pipeline.wordlists import read_wordlist, word_set
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from workers.pipeline.keyword_rules import rule
+from workers.pipeline.moderation.keyword_rules import rule
 
 __all__ = ["scope_reason"]
 
