@@ -61,7 +61,7 @@ def test_chatter_is_stored_listed_and_promoted_with_one_action(
     assert "Sheep stolen" not in board and "Evening all" not in board
     listed = client.get(f"/triage/meetings/{meeting.id}/comments").get_data(as_text=True)
     assert "Sheep stolen" in listed and "Evening all" in listed
-    assert "How many officers" not in listed
+    assert f'data-question-id="{q["c-3"].id}"' not in listed  # a question is not chatter
 
     comment = q["c-2"]
     done = client.post(f"/triage/meetings/{meeting.id}/questions/{comment.id}/promote")
@@ -96,3 +96,35 @@ def test_promotion_is_for_staff_and_for_this_meeting_only(
     wrong = client.post(f"/triage/meetings/{meeting.id + 1}/questions/{noise.id}/promote")
     assert wrong.status_code == 400
     assert _by_external_id(rt)["c-1"].kind is QuestionKind.NOISE
+
+
+def test_a_comment_raising_a_groups_ask_is_added_to_that_group_with_one_action(
+    client: FlaskClient, rt: Runtime, meeting: Meeting, staff_user: StaffUser
+) -> None:
+    _send(rt, meeting, 1, "Why do we never see police officers on patrol in Wem any more?", "web")
+    _send(rt, meeting, 2, "How many officers cover rural Herefordshire?", "web")
+    processing._states.clear()
+    processing.process_batch(rt, meeting.id, 100)
+    _send(rt, meeting, 3, "never see police officers on patrol in Wem any more")
+    processing.process_batch(rt, meeting.id, 100)
+    q = _by_external_id(rt)
+    comment, asked = q["c-3"], q["c-1"]
+    assert comment.kind is QuestionKind.COMMENT and comment.group_id is None
+    # the group it would have joined, had it asked, leads its suggestions
+    assert comment.suggestions and comment.suggestions[0]["group_id"] == asked.group_id
+
+    client.post("/triage/login", data={"email": STAFF_EMAIL, "password": STAFF_PASSWORD})
+    listed = client.get(f"/triage/meetings/{meeting.id}/comments").get_data(as_text=True)
+    into = f"/triage/meetings/{meeting.id}/questions/{comment.id}/promote/{asked.group_id}"
+    assert f'action="{into}"' in listed and "Add to:" in listed
+    elsewhere = f"/triage/meetings/{meeting.id}/questions/{comment.id}/promote/{q['c-2'].group_id}"
+    assert client.post(elsewhere).status_code == 400  # not a group suggested for it
+    assert client.post(into).status_code == 302
+    q = _by_external_id(rt)
+    assert q["c-3"].kind is QuestionKind.QUESTION
+    assert q["c-3"].group_id == asked.group_id and q["c-3"].group_locked
+    with rt.db.transaction() as session:
+        event = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "question.promote")
+        ).one()
+    assert event.details["to_group"] == asked.group_id

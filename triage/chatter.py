@@ -3,8 +3,10 @@
 The worker classifies every item as a question, a comment or noise
 (``workers/pipeline/kind.py``). Comments and noise are stored like questions but never
 grouped or forwarded; staff see them in a list of their own and can promote one to a
-question with one action. A promoted question starts a group of its own (staff can then move
-or merge it like any other), and the worker matches later questions to it.
+question with one action. A promoted question starts a group of its own, or joins the group
+the worker suggests for it (a comment that raises what a group asks: "never see police in Wem
+anymore"); staff can then move or merge it like any other, and the worker matches later
+questions to it.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from domain import events
-from domain.models import Question, QuestionKind, QuestionStatus
+from domain.models import Question, QuestionGroup, QuestionKind, QuestionStatus
 from domain.models.audit import record
 from domain.runtime import Runtime
 from triage.decisions import own_group
@@ -45,11 +47,14 @@ def load_chatter(session: Session, meeting_id: int) -> dict[QuestionKind, list[Q
     return out
 
 
-def promote(rt: Runtime, meeting_id: int, question_id: int, actor_id: int) -> int | None:
-    """Make a comment (or noise) a question; returns its new group id.
+def promote(
+    rt: Runtime, meeting_id: int, question_id: int, actor_id: int, into: int | None = None
+) -> int | None:
+    """Make a comment (or noise) a question; returns its group id.
 
-    A flagged item keeps waiting for moderation (no group until a moderator accepts it),
-    and ``None`` is returned.
+    It starts a group of its own, or joins ``into``, one of the groups the worker suggested
+    for it (the group it would have joined if it had asked). A flagged item keeps waiting for
+    moderation (no group until a moderator accepts it), and ``None`` is returned.
     """
     with rt.db.transaction() as session:
         q = session.get(Question, question_id)
@@ -57,11 +62,24 @@ def promote(rt: Runtime, meeting_id: int, question_id: int, actor_id: int) -> in
             raise PromotionError(f"question {question_id} is not in this meeting")
         if q.kind == QuestionKind.QUESTION:
             raise PromotionError(f"question {question_id} is already a question")
+        flagged = q.status == QuestionStatus.FLAGGED
+        if into is not None:
+            if flagged:
+                raise PromotionError(f"question {question_id} waits for a moderator first")
+            if not any(s.get("group_id") == into for s in q.suggestions or []):
+                raise PromotionError(f"group {into} is not among the item's suggestions")
+            target = session.get(QuestionGroup, into)
+            if target is None or target.meeting_id != meeting_id:
+                raise PromotionError(f"group {into} is not in this meeting")
         before = q.kind
         q.kind = QuestionKind.QUESTION
         q.decided_at = datetime.now(UTC)
         group_id: int | None = None
-        if q.status != QuestionStatus.FLAGGED:
+        if into is not None:
+            q.group_id = group_id = into
+            q.group_locked = True
+            target.staff_locked = True
+        elif not flagged:
             group_id = own_group(session, q)
         record(session, "question.promote", actor_id=actor_id, target_type="question",
                target_id=q.id, before=before.value, to_group=group_id)  # fmt: skip

@@ -48,3 +48,12 @@ def promote_view(meeting_id: int, question_id: int) -> Response:
     promote(runtime(), meeting_id, question_id, current_user.id)
     flash("Promoted to a question: it is on the board in a group of its own.")
     return redirect(url_for("triage_chatter.comments", meeting_id=meeting_id))
+
+
+@bp.post("/questions/<int:question_id>/promote/<int:group_id>")
+@staff_required
+def promote_into_view(meeting_id: int, question_id: int, group_id: int) -> Response:
+    """Promote a comment into the suggested group it raises (one action)."""
+    promote(runtime(), meeting_id, question_id, current_user.id, into=group_id)
+    flash("Promoted to a question and added to the suggested group.")
+    return redirect(url_for("triage_chatter.comments", meeting_id=meeting_id))

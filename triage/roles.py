@@ -111,6 +111,7 @@ ACCESS: dict[str, dict[str, Who]] = {
     # live comments and chatter kept apart from the groups; staff promote one
     "triage_chatter.comments": {"GET": READ},
     "triage_chatter.promote_view": {"POST": EDIT},
+    "triage_chatter.promote_into_view": {"POST": EDIT},
     # social media collectors of a meeting: settings and health
     "triage_collectors.collectors": {"GET": READ, "POST": EDIT},
     # subject access and erasure (every request a POST: no address in a log)

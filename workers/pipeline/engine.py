@@ -18,6 +18,7 @@ from workers.learning.layer import LearnedLayer
 from workers.pipeline.dedupe import DedupeIndex, MatchDecision, MatchKind, mask_location
 from workers.pipeline.embedding import Embedder, default_embedder
 from workers.pipeline.kind import classify_kinds
+from workers.pipeline.match_rules import offered
 from workers.pipeline.moderation import ABUSE, OUT_OF_SCOPE, SPAM, Flag, RepeatTracker, moderate
 from workers.pipeline.moderation.head import ModerationHead, learned_flags
 from workers.pipeline.normalise import Normalised, normalise
@@ -154,8 +155,8 @@ class Pipeline:
         clock.lap("themes")
 
         # the batch's clean questions settle together; flagged ones, comments and noise are
-        # matched for staff's information afterwards but never become part of a group that
-        # others join
+        # matched for staff's information afterwards (the group one would join is its first
+        # suggestion) but never become part of a group that others join
         slugs = [t.slug if t is not None else None for t in themes]
         blocked = [
             kinds[i] is not QuestionKind.QUESTION or any(f.code in BLOCKING for f in fl)
@@ -170,7 +171,9 @@ class Pipeline:
         placed = self.dedupe.place_batch([rows[i] for i in clean], [slugs[i] for i in clean])
         by_row = dict(zip(clean, placed, strict=True))
         matches: list[MatchDecision] = [
-            by_row[i] if i in by_row else self.dedupe.decide(*rows[i], theme=slugs[i])
+            by_row[i]
+            if i in by_row
+            else offered(self.dedupe.decide(*rows[i], theme=slugs[i]), self.dedupe.suggestions)
             for i in range(len(items))
         ]
         batch = {items[i].id for i in clean}

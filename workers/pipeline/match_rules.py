@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
@@ -200,3 +200,13 @@ class MatchDecision:
     score: float
     matched_item_id: str | None = None
     suggestions: tuple[Suggestion, ...] = ()
+
+
+def offered(decision: MatchDecision, limit: int) -> MatchDecision:
+    """``decision`` for an item kept out of grouping (a comment, a flagged question): the group
+    it would have joined leads its suggestions, for staff to accept in one action."""
+    if decision.kind is MatchKind.NEW or decision.matched_item_id is None:
+        return decision
+    first = Suggestion(decision.group_key, decision.matched_item_id, decision.score)
+    rest = [s for s in decision.suggestions if s.group_key != decision.group_key]
+    return replace(decision, suggestions=(first, *rest)[:limit])
