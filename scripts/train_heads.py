@@ -17,10 +17,11 @@ workers.pipeline.moderation.features (``scripts/moderation_fit.py``). Training d
   Facebook items of ``bench/data/policing_questions.jsonl`` (a question when it asks, with a
   question mark or an asking phrase, else a comment; spam left out).
 * moderation: ``bench/data/moderation_cases.jsonl`` (``expect``),
-  ``bench/data/policing_questions.jsonl`` (``flags``), ``bench/data/train/moderation.jsonl``
-  and ``moderation2.jsonl`` (``label``: ok, abuse, spam, out_of_scope; written for training),
+  ``bench/data/policing_questions.jsonl`` (``flags``), ``bench/data/train/moderation.jsonl``,
+  ``moderation2.jsonl`` and ``moderation3.jsonl`` (``label``: ok, abuse, spam, out_of_scope;
+  written for training; the third mostly the line between ok and out of scope),
   the live chatter of ``kind.jsonl`` (clean) and the former blind sets
-  ``bench/data/blind/moderation1.jsonl`` to ``moderation5.jsonl``
+  ``bench/data/blind/moderation1.jsonl`` to ``moderation7.jsonl``
   (``label``; development data since their first contact).
 """
 
@@ -141,9 +142,9 @@ def moderation_data(hold_out: frozenset[str] = frozenset()) -> ModerationSet:
     """Every labelled moderation row except those of the sources named in ``hold_out``.
 
     Sources: ``cases`` (moderation_cases.jsonl, ``expect``), ``policing`` (policing questions,
-    ``flags``; paraphrases of one question share a group), ``train`` and ``train2``
+    ``flags``; paraphrases of one question share a group), ``train`` to ``train3``
     (written training rows, ``label``), ``kind`` (live chatter, clean but for test posts,
-    which are left out), ``moderation1`` to ``moderation5`` (former blind sets, ``label``).
+    which are left out), ``moderation1`` to ``moderation7`` (former blind sets, ``label``).
     """
     data = ModerationSet()
     files = {
@@ -151,12 +152,15 @@ def moderation_data(hold_out: frozenset[str] = frozenset()) -> ModerationSet:
         "policing": DATA / "policing_questions.jsonl",
         "train": DATA / "train" / "moderation.jsonl",
         "train2": DATA / "train" / "moderation2.jsonl",
+        "train3": DATA / "train" / "moderation3.jsonl",
         "kind": DATA / "train" / "kind.jsonl",
         "moderation1": DATA / "blind" / "moderation1.jsonl",
         "moderation2": DATA / "blind" / "moderation2.jsonl",
         "moderation3": DATA / "blind" / "moderation3.jsonl",
         "moderation4": DATA / "blind" / "moderation4.jsonl",
         "moderation5": DATA / "blind" / "moderation5.jsonl",
+        "moderation6": DATA / "blind" / "moderation6.jsonl",
+        "moderation7": DATA / "blind" / "moderation7.jsonl",
     }
     for source, path in files.items():
         if source in hold_out:
@@ -241,7 +245,7 @@ def main() -> int:
         "--hold-out",
         action="append",
         default=[],
-        choices=tuple(f"moderation{n}" for n in range(1, 6)),
+        choices=tuple(f"moderation{n}" for n in range(1, 8)),
         help="leave a former blind set out of training and score it (implies --check)",
     )
     parser.add_argument(
