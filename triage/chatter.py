@@ -63,6 +63,7 @@ def promote(
         if q.kind == QuestionKind.QUESTION:
             raise PromotionError(f"question {question_id} is already a question")
         flagged = q.status == QuestionStatus.FLAGGED
+        target: QuestionGroup | None = None
         if into is not None:
             if flagged:
                 raise PromotionError(f"question {question_id} waits for a moderator first")
@@ -75,8 +76,8 @@ def promote(
         q.kind = QuestionKind.QUESTION
         q.decided_at = datetime.now(UTC)
         group_id: int | None = None
-        if into is not None:
-            q.group_id = group_id = into
+        if target is not None:
+            q.group_id = group_id = target.id
             q.group_locked = True
             target.staff_locked = True
         elif not flagged:
