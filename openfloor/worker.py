@@ -54,6 +54,7 @@ def run_worker(rt: Runtime, *, burst: bool = False, queues: list[str] | None = N
         warm_up()
     delay = 0.5
     while True:
+        started = time.monotonic()
         try:
             qs = [queue(rt.redis, rt.prefix, name) for name in (queues or ALL_QUEUES)]
             w = _Worker(qs, connection=rt.redis, serializer=JSONSerializer)  # connects
@@ -69,7 +70,8 @@ def run_worker(rt: Runtime, *, burst: bool = False, queues: list[str] | None = N
             # are safe in Redis's append-only file, and the outbox keeps what never got there.
             log.warning("lost Redis (%s); reconnecting in %.1fs", exc, delay)
         time.sleep(delay)
-        delay = min(delay * 2, 10.0)
+        # back off while failures follow each other; a worker that ran a while starts afresh
+        delay = 0.5 if time.monotonic() - started > 60 else min(delay * 2, 10.0)
 
 
 def healthy_workers_here(rt: Runtime, max_age: int) -> int:
