@@ -17,10 +17,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from domain import events
-from domain.models import Question, QuestionGroup, QuestionKind, QuestionStatus
+from domain.models import Question, QuestionKind, QuestionStatus
 from domain.models.audit import record
 from domain.runtime import Runtime
-from triage.decisions import own_group
+from triage.decisions import DecisionError, join_group, own_group
 
 __all__ = ["PromotionError", "load_chatter", "promote"]
 
@@ -63,23 +63,19 @@ def promote(
         if q.kind == QuestionKind.QUESTION:
             raise PromotionError(f"question {question_id} is already a question")
         flagged = q.status == QuestionStatus.FLAGGED
-        target: QuestionGroup | None = None
-        if into is not None:
-            if flagged:
-                raise PromotionError(f"question {question_id} waits for a moderator first")
-            if not any(s.get("group_id") == into for s in q.suggestions or []):
-                raise PromotionError(f"group {into} is not among the item's suggestions")
-            target = session.get(QuestionGroup, into)
-            if target is None or target.meeting_id != meeting_id:
-                raise PromotionError(f"group {into} is not in this meeting")
+        if into is not None and flagged:
+            raise PromotionError(f"question {question_id} waits for a moderator first")
+        if into is not None and not q.suggests(into):
+            raise PromotionError(f"group {into} is not among the item's suggestions")
         before = q.kind
         q.kind = QuestionKind.QUESTION
         q.decided_at = datetime.now(UTC)
         group_id: int | None = None
-        if target is not None:
-            q.group_id = group_id = target.id
-            q.group_locked = True
-            target.staff_locked = True
+        if into is not None:
+            try:
+                group_id = join_group(session, meeting_id, q, into).id
+            except DecisionError as exc:
+                raise PromotionError(str(exc)) from exc
         elif not flagged:
             group_id = own_group(session, q)
         record(session, "question.promote", actor_id=actor_id, target_type="question",

@@ -10,6 +10,7 @@ from domain.models import Meeting, QuestionKind
 from domain.web.auth import staff_required
 from domain.web.context import runtime
 from triage.chatter import PromotionError, load_chatter, promote
+from triage.suggestions import pull_neighbours
 
 bp = Blueprint(
     "triage_chatter",
@@ -54,6 +55,10 @@ def promote_view(meeting_id: int, question_id: int) -> Response:
 @staff_required
 def promote_into_view(meeting_id: int, question_id: int, group_id: int) -> Response:
     """Promote a comment into the suggested group it raises (one action)."""
-    promote(runtime(), meeting_id, question_id, current_user.id, into=group_id)
+    rt = runtime()
+    promote(rt, meeting_id, question_id, current_user.id, into=group_id)
+    with rt.db.transaction() as session:
+        # as accepting a suggestion does: comments and questions like it get this group first
+        pull_neighbours(session, meeting_id, question_id, group_id)
     flash("Promoted to a question and added to the suggested group.")
     return redirect(url_for("triage_chatter.comments", meeting_id=meeting_id))

@@ -41,17 +41,23 @@ def _lock(q: Question, *, group: bool = False, theme: bool = False) -> None:
     q.theme_locked = q.theme_locked or theme
 
 
+def join_group(session: Session, meeting_id: int, q: Question, group_id: int) -> QuestionGroup:
+    """Put ``q`` in the group ``group_id`` of its meeting, staff's decision (both locked)."""
+    target = _group(session, meeting_id, group_id)
+    q.group_id = target.id
+    target.staff_locked = True
+    _lock(q, group=True)
+    return target
+
+
 def move_question(
     rt: Runtime, meeting_id: int, question_id: int, group_id: int, actor_id: int
 ) -> int:
     """Put a question into another group (staff: 'this asks the same as that')."""
     with rt.db.transaction() as session:
         q = _question(session, meeting_id, question_id)
-        target = _group(session, meeting_id, group_id)
         before = q.group_id
-        q.group_id = target.id
-        target.staff_locked = True
-        _lock(q, group=True)
+        target = join_group(session, meeting_id, q, group_id)
         ev = record(session, "question.move", actor_id=actor_id, target_type="question",
                     target_id=q.id, meeting_id=meeting_id, from_group=before,
                     to_group=target.id)  # fmt: skip

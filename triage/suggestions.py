@@ -75,7 +75,7 @@ def accept(meeting_id: int, question_id: int, group_id: int) -> Response:
         q = session.get(Question, question_id)
         if q is None or q.meeting_id != meeting_id:
             abort(404)
-        if not any(s.get("group_id") == group_id for s in q.suggestions or []):
+        if not q.suggests(group_id):
             abort(400, "that group is not among the question's suggestions")
     decisions.move_question(rt, meeting_id, question_id, group_id, current_user.id)
     with rt.db.transaction() as session:

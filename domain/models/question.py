@@ -99,3 +99,7 @@ class Question(Base):
     submission: Mapped[Submission] = relationship()
     group: Mapped[QuestionGroup | None] = relationship(back_populates="questions")
     theme: Mapped[Theme | None] = relationship()
+
+    def suggests(self, group_id: int) -> bool:
+        """Whether ``group_id`` is among the groups the worker suggested for this question."""
+        return any(s.get("group_id") == group_id for s in self.suggestions or [])
