@@ -18,10 +18,10 @@ workers.pipeline.moderation.features (``scripts/moderation_fit.py``). Training d
   question mark or an asking phrase, else a comment; spam left out).
 * moderation: ``bench/data/moderation_cases.jsonl`` (``expect``),
   ``bench/data/policing_questions.jsonl`` (``flags``), ``bench/data/train/moderation.jsonl``,
-  ``moderation2.jsonl`` and ``moderation3.jsonl`` (``label``: ok, abuse, spam, out_of_scope;
-  written for training; the third mostly the line between ok and out of scope),
+  ``moderation2.jsonl`` to ``moderation4.jsonl`` (``label``: ok, abuse, spam, out_of_scope;
+  written for training; the third and fourth mostly the line between ok and out of scope),
   the live chatter of ``kind.jsonl`` (clean) and the former blind sets
-  ``bench/data/blind/moderation1.jsonl`` to ``moderation7.jsonl``
+  ``bench/data/blind/moderation1.jsonl`` to ``moderation8.jsonl``
   (``label``; development data since their first contact).
 """
 
@@ -62,8 +62,11 @@ DATA = ROOT / "bench" / "data"
 CODES = ("abuse", "spam", "out_of_scope")
 #: Each learned moderation flag fires where the head's out-of-fold precision is at least
 #: this. The keyword rules add their own false alarms, so abuse and spam aim higher than the
-#: 0.90 wanted of rules and head together; out of scope is wanted for its recall.
-TARGET_PRECISION = {"abuse": 0.94, "spam": 0.94, "out_of_scope": 0.92}
+#: 0.90 wanted of rules and head together; out of scope is wanted for its recall (0.85 rather
+#: than 0.92 since moderation4 was added: on moderation8 held out, recall 0.76 -> 0.85 for one
+#: more ordinary question held of 200; on moderation7 held out, recall unchanged at 0.80 and
+#: five more of 192 held. A held question waits for a person; it is never lost).
+TARGET_PRECISION = {"abuse": 0.94, "spam": 0.94, "out_of_scope": 0.85}
 
 
 def _rows(path: Path) -> list[dict]:
@@ -142,9 +145,9 @@ def moderation_data(hold_out: frozenset[str] = frozenset()) -> ModerationSet:
     """Every labelled moderation row except those of the sources named in ``hold_out``.
 
     Sources: ``cases`` (moderation_cases.jsonl, ``expect``), ``policing`` (policing questions,
-    ``flags``; paraphrases of one question share a group), ``train`` to ``train3``
+    ``flags``; paraphrases of one question share a group), ``train`` to ``train4``
     (written training rows, ``label``), ``kind`` (live chatter, clean but for test posts,
-    which are left out), ``moderation1`` to ``moderation7`` (former blind sets, ``label``).
+    which are left out), ``moderation1`` to ``moderation8`` (former blind sets, ``label``).
     """
     data = ModerationSet()
     files = {
@@ -153,6 +156,7 @@ def moderation_data(hold_out: frozenset[str] = frozenset()) -> ModerationSet:
         "train": DATA / "train" / "moderation.jsonl",
         "train2": DATA / "train" / "moderation2.jsonl",
         "train3": DATA / "train" / "moderation3.jsonl",
+        "train4": DATA / "train" / "moderation4.jsonl",
         "kind": DATA / "train" / "kind.jsonl",
         "moderation1": DATA / "blind" / "moderation1.jsonl",
         "moderation2": DATA / "blind" / "moderation2.jsonl",
@@ -161,6 +165,7 @@ def moderation_data(hold_out: frozenset[str] = frozenset()) -> ModerationSet:
         "moderation5": DATA / "blind" / "moderation5.jsonl",
         "moderation6": DATA / "blind" / "moderation6.jsonl",
         "moderation7": DATA / "blind" / "moderation7.jsonl",
+        "moderation8": DATA / "blind" / "moderation8.jsonl",
     }
     for source, path in files.items():
         if source in hold_out:
@@ -245,8 +250,10 @@ def main() -> int:
         "--hold-out",
         action="append",
         default=[],
-        choices=tuple(f"moderation{n}" for n in range(1, 8)),
-        help="leave a former blind set out of training and score it (implies --check)",
+        choices=tuple(f"moderation{n}" for n in range(1, 9))
+        + ("train", "train2", "train3", "train4"),
+        help="leave a former blind set (or a written training file) out of training and score "
+        "it (implies --check)",
     )
     parser.add_argument(
         "--target", type=float, help="one out-of-fold precision target for every flag"

@@ -53,7 +53,7 @@ from bench.metrics import (
     prf_at,
     v_measure,
 )
-from workers.pipeline.dedupe import (
+from workers.pipeline.match_rules import (
     DEFAULT_NEAR_THRESHOLD,
     DEFAULT_PARAPHRASE_THRESHOLD,
     DEFAULT_SAME_THEME_THRESHOLD,

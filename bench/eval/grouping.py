@@ -5,7 +5,8 @@
 
 Each set runs through exactly the code of `openfloor cluster` (:mod:`bench.eval.blind`). Sets:
 our policing set at both levels (`ask`, and the agenda item `dup_group`) and every blind grouping
-set that has become development data (`bench/data/blind/group*.jsonl`, labelled at the ask level).
+set that has become development data (`bench/data/blind/group*.jsonl`, labelled at the ask level;
+the shipped model learned from those marked "trained on", the others it has never seen).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 
 from bench.datasets import POLICING_FILE
 from bench.eval.blind import load, run, score
-from bench.training_pairs import development_sets
+from bench.training_pairs import BLIND_DIR, TRAINED_SETS
 
 
 def sets() -> list[tuple[str, Path, str]]:
@@ -26,8 +27,15 @@ def sets() -> list[tuple[str, Path, str]]:
         ("policing_questions (asks)", POLICING_FILE, "ask"),
         ("policing_questions (agenda items)", POLICING_FILE, "dup_group"),
     ]
-    out += [(f"blind/{p.name} (asks)", p, "ask") for p in development_sets()]
+    for path in sorted(BLIND_DIR.glob("group*.jsonl"), key=_set_number):
+        seen = ", trained on" if path.name in TRAINED_SETS else ""
+        out.append((f"blind/{path.name} (asks{seen})", path, "ask"))
     return out
+
+
+def _set_number(path: Path) -> int:
+    digits = "".join(ch for ch in path.stem if ch.isdigit())
+    return int(digits or 0)
 
 
 def evaluate() -> list[dict[str, Any]]:
