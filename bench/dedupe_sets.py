@@ -33,8 +33,8 @@ from bench.metrics import (
     v_measure,
 )
 from workers.pipeline.dedupe import DedupeIndex
-from workers.pipeline.match_rules import PairScorer, mask_location, pair_features
 from workers.pipeline.embedding import Embedder, default_embedder
+from workers.pipeline.match_rules import PairScorer, mask_location, pair_features
 from workers.pipeline.normalise import normalise
 
 __all__ = [

@@ -250,8 +250,7 @@ def main() -> int:
         "--hold-out",
         action="append",
         default=[],
-        choices=tuple(f"moderation{n}" for n in range(1, 9))
-        + ("train", "train2", "train3", "train4"),
+        choices=(*(f"moderation{n}" for n in range(1, 9)), "train", "train2", "train3", "train4"),
         help="leave a former blind set (or a written training file) out of training and score "
         "it (implies --check)",
     )

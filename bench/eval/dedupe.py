@@ -53,12 +53,12 @@ from bench.metrics import (
     prf_at,
     v_measure,
 )
+from workers.pipeline.embedding import default_embedder
 from workers.pipeline.match_rules import (
     DEFAULT_NEAR_THRESHOLD,
     DEFAULT_PARAPHRASE_THRESHOLD,
     DEFAULT_SAME_THEME_THRESHOLD,
 )
-from workers.pipeline.embedding import default_embedder
 
 __all__ = [
     "CLUSTER_SEED",
