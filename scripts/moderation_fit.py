@@ -20,9 +20,10 @@ from scipy import sparse
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedGroupKFold
 
+from workers.pipeline.language import model_cannot_read
 from workers.pipeline.moderation import moderate
 from workers.pipeline.moderation.features import gram_blocks
-from workers.pipeline.moderation.head import GramWeights, ModerationHead, looks_welsh
+from workers.pipeline.moderation.head import GramWeights, ModerationHead
 from workers.pipeline.normalise import Normalised
 
 __all__ = ["Features", "cross_validate", "fit", "pick_thresholds"]
@@ -164,7 +165,7 @@ def report(
 ) -> dict[str, object]:
     """Out-of-fold figures: the head alone, the rules alone, and both (as the worker runs)."""
     rules = np.asarray([[c in {f.code for f in moderate(n)} for c in codes] for n in norms])
-    readable = np.asarray([bool(n.match_text.strip()) and not looks_welsh(n.match_text)
+    readable = np.asarray([bool(n.match_text.strip()) and not model_cannot_read(n.match_text)
                            for n in norms])  # fmt: skip
     truth = y.astype(bool)
     out: dict[str, object] = {"rows": len(norms), "by_source": dict(Counter(sources))}

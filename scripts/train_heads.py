@@ -20,9 +20,10 @@ workers.pipeline.moderation.features (``scripts/moderation_fit.py``). Training d
   ``bench/data/policing_questions.jsonl`` (``flags``), ``bench/data/train/moderation.jsonl``,
   ``moderation2.jsonl`` to ``moderation4.jsonl`` (``label``: ok, abuse, spam, out_of_scope;
   written for training; the third and fourth mostly the line between ok and out of scope),
-  the live chatter of ``kind.jsonl`` (clean) and the former blind sets
-  ``bench/data/blind/moderation1.jsonl`` to ``moderation8.jsonl``
-  (``label``; development data since their first contact).
+  the live chatter of ``kind.jsonl`` (clean), the former blind sets
+  ``bench/data/blind/moderation*.jsonl`` (``label``; development data since their first
+  contact) and the questions of the former blind grouping sets ``bench/data/blind/group*.jsonl``
+  (clean: each is a genuine question for the meeting).
 """
 
 from __future__ import annotations
@@ -62,11 +63,11 @@ DATA = ROOT / "bench" / "data"
 CODES = ("abuse", "spam", "out_of_scope")
 #: Each learned moderation flag fires where the head's out-of-fold precision is at least
 #: this. The keyword rules add their own false alarms, so abuse and spam aim higher than the
-#: 0.90 wanted of rules and head together; out of scope is wanted for its recall (0.85 rather
-#: than 0.92 since moderation4 was added: on moderation8 held out, recall 0.76 -> 0.85 for one
-#: more ordinary question held of 200; on moderation7 held out, recall unchanged at 0.80 and
-#: five more of 192 held. A held question waits for a person; it is never lost).
-TARGET_PRECISION = {"abuse": 0.94, "spam": 0.94, "out_of_scope": 0.85}
+#: 0.90 wanted of rules and head together. Out of scope is wanted for its recall, but 0.85 (tried
+#: with moderation4 and the grouping sets' questions added; moderation9 and group16 held out:
+#: recall 0.84 against 0.81) also held live greetings ("Evening all from Ludlow") and more
+#: ordinary questions, so it stays at 0.92.
+TARGET_PRECISION = {"abuse": 0.94, "spam": 0.94, "out_of_scope": 0.92}
 
 
 def _rows(path: Path) -> list[dict]:
@@ -141,15 +142,8 @@ class ModerationSet:
         return np.asarray(self.labels, dtype=int).reshape(-1, len(CODES))
 
 
-def moderation_data(hold_out: frozenset[str] = frozenset()) -> ModerationSet:
-    """Every labelled moderation row except those of the sources named in ``hold_out``.
-
-    Sources: ``cases`` (moderation_cases.jsonl, ``expect``), ``policing`` (policing questions,
-    ``flags``; paraphrases of one question share a group), ``train`` to ``train4``
-    (written training rows, ``label``), ``kind`` (live chatter, clean but for test posts,
-    which are left out), ``moderation1`` to ``moderation8`` (former blind sets, ``label``).
-    """
-    data = ModerationSet()
+def moderation_files() -> dict[str, Path]:
+    """Every source of the moderation head, by name (the names ``--hold-out`` takes)."""
     files = {
         "cases": DATA / "moderation_cases.jsonl",
         "policing": DATA / "policing_questions.jsonl",
@@ -158,15 +152,30 @@ def moderation_data(hold_out: frozenset[str] = frozenset()) -> ModerationSet:
         "train3": DATA / "train" / "moderation3.jsonl",
         "train4": DATA / "train" / "moderation4.jsonl",
         "kind": DATA / "train" / "kind.jsonl",
-        "moderation1": DATA / "blind" / "moderation1.jsonl",
-        "moderation2": DATA / "blind" / "moderation2.jsonl",
-        "moderation3": DATA / "blind" / "moderation3.jsonl",
-        "moderation4": DATA / "blind" / "moderation4.jsonl",
-        "moderation5": DATA / "blind" / "moderation5.jsonl",
-        "moderation6": DATA / "blind" / "moderation6.jsonl",
-        "moderation7": DATA / "blind" / "moderation7.jsonl",
-        "moderation8": DATA / "blind" / "moderation8.jsonl",
     }
+    for path in sorted((DATA / "blind").glob("*.jsonl"), key=_set_order):
+        if path.stem.startswith(("moderation", "group")):
+            files[path.stem] = path
+    return files
+
+
+def _set_order(path: Path) -> tuple[str, int]:
+    digits = "".join(ch for ch in path.stem if ch.isdigit())
+    return path.stem.rstrip("0123456789"), int(digits or 0)
+
+
+def moderation_data(hold_out: frozenset[str] = frozenset()) -> ModerationSet:
+    """Every labelled moderation row except those of the sources named in ``hold_out``.
+
+    Sources: ``cases`` (moderation_cases.jsonl, ``expect``), ``policing`` (policing questions,
+    ``flags``; paraphrases of one question share a group), ``train`` to ``train4``
+    (written training rows, ``label``), ``kind`` (live chatter, clean but for test posts,
+    which are left out), ``moderation1`` onwards (former blind sets, ``label``) and
+    ``group1`` onwards (former blind grouping sets: every row a genuine question for the
+    meeting, so clean; the questions of one ask share a fold).
+    """
+    data = ModerationSet()
+    files = moderation_files()
     for source, path in files.items():
         if source in hold_out:
             continue
@@ -180,6 +189,8 @@ def moderation_data(hold_out: frozenset[str] = frozenset()) -> ModerationSet:
             elif source == "kind":
                 if "test" not in r["text"].lower():
                     data.add(source, r["text"], set())
+            elif source.startswith("group"):
+                data.add(source, r["text"], set(), r.get("location"), f"{source}:{r['ask']}")
             else:
                 data.add(source, r["text"], {r["label"]})
     return data
@@ -228,8 +239,9 @@ def fit_moderation(
     cv = moderation_report(oof, y, norms, data.sources, CODES, thresholds)
     print(f"moderation, {FOLDS}-fold grouped cross-validation:", json.dumps(cv, indent=1))
     head = fit(features, y, CODES, thresholds)
+    files = moderation_files()
     for source in sorted(hold_out):
-        rows = read_set(DATA / "blind" / f"{source}.jsonl")
+        rows = [{"label": "ok", **r} for r in read_set(files[source])]
         result = score_moderation(rows, analyse_file(rows, moderation_head=head))
         print(f"{source} held out of training, worker pipeline:", json.dumps(result, indent=1))
     summary = {c: cv[c]["rules_and_head"] for c in CODES}  # type: ignore[index]
@@ -250,9 +262,10 @@ def main() -> int:
         "--hold-out",
         action="append",
         default=[],
-        choices=(*(f"moderation{n}" for n in range(1, 9)), "train", "train2", "train3", "train4"),
-        help="leave a former blind set (or a written training file) out of training and score "
-        "it (implies --check)",
+        choices=tuple(moderation_files()),
+        help="leave a source (a former blind set, a written training file) out of training "
+        "and score it through the worker pipeline (implies --check; rows without a label count "
+        "as ok)",
     )
     parser.add_argument(
         "--target", type=float, help="one out-of-fold precision target for every flag"

@@ -12,6 +12,7 @@ import pytest
 
 from domain.models import QuestionKind
 from workers.pipeline.engine import Analysis, Item, Pipeline
+from workers.pipeline.language import model_cannot_read
 from workers.pipeline.linear_head import HEADS_DIR, HeadIntegrityError, load_head
 from workers.pipeline.moderation.head import looks_welsh
 
@@ -107,6 +108,13 @@ def test_welsh_cyngor_is_advice_as_often_as_council(pipeline: Pipeline) -> None:
 def test_welsh_is_recognised() -> None:
     assert looks_welsh("pam nad oes heddlu yn nhrefyclo")
     assert not looks_welsh("why are there no police in knighton")
+
+
+def test_the_model_reads_latin_script_english_only() -> None:
+    assert model_cannot_read("pam nad oes heddlu yn nhrefyclo")
+    assert model_cannot_read("هل يمكن الابلاغ عن جرايم الكراهية")
+    assert not model_cannot_read("why are there no police in knighton 👮")
+    assert not model_cannot_read("")
 
 
 def test_a_tampered_head_is_refused(tmp_path: Path) -> None:

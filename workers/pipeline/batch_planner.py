@@ -18,7 +18,7 @@ from rapidfuzz import fuzz
 
 from workers.pipeline.dedupe_records import GroupMembers, PlacedItem
 from workers.pipeline.grouping import GroupSums, Suggestion, rank_groups, settle
-from workers.pipeline.language import looks_welsh
+from workers.pipeline.language import model_cannot_read
 from workers.pipeline.match_rules import MatchDecision, MatchKind
 from workers.pipeline.vector_index import VectorIndex
 
@@ -141,8 +141,8 @@ class BatchPlanner:
             if row.masked:
                 first_of.setdefault("m:" + row.masked, r)
             open_rows.append(r)
-        # the vector of a Welsh question says nothing (an English model): it starts a group
-        unread = [r for r in open_rows if looks_welsh(rows[r].masked)]
+        # the vector of a Welsh (or Arabic ...) question says nothing (an English model)
+        unread = [r for r in open_rows if model_cannot_read(rows[r].masked)]
         for r in unread:
             taken = rows[r].item_id in self._groups.members
             key = self._fresh_key(rows[r].item_id) if taken else rows[r].item_id

@@ -1,9 +1,9 @@
-"""Which texts the English sentence model can read: Welsh questions are told apart.
+"""Which texts the English sentence model can read: Welsh and non-Latin scripts are told apart.
 
-West Mercia borders Wales, and some people write in Welsh. The sentence model is English-only,
-so the vector of a Welsh question says nothing reliable about what it asks: such a question
-gets no learned moderation flag and never joins a group on its vector (an exact or near copy
-still joins), and it stays visible for staff like any other.
+West Mercia borders Wales, and some people write in Welsh (a few in other languages). The
+sentence model is English-only, so the vector of such a question says nothing reliable about
+what it asks: it gets no learned moderation flag and never joins a group on its vector (an exact
+or near copy still joins), and it stays visible for staff like any other.
 """
 
 from __future__ import annotations
@@ -27,3 +27,15 @@ def looks_welsh(match_text: str) -> bool:
     words = _WORD.findall(match_text)
     hits = sum(w in _WELSH for w in words)
     return hits >= 2 and hits * 5 >= len(words)
+
+
+def mostly_latin(match_text: str) -> bool:
+    """At least half of the letters are Latin (English, Welsh, most of Europe); no letters: True."""
+    letters = [ch for ch in match_text if ch.isalpha()]
+    latin = sum(ch.isascii() or "\u00c0" <= ch <= "\u024f" for ch in letters)
+    return latin * 2 >= len(letters)
+
+
+def model_cannot_read(match_text: str) -> bool:
+    """Text the English sentence model cannot read: Welsh, or mostly in a non-Latin script."""
+    return looks_welsh(match_text) or not mostly_latin(match_text)

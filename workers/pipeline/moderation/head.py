@@ -11,8 +11,8 @@ flag is added when its probability reaches the threshold chosen by grouped cross
 for the precision target recorded in the file, and the rules did not already raise it. Like
 every flag it only asks staff to look.
 
-Text the English sentence model cannot read (mostly Welsh) gets no learned flag: its
-vector says nothing reliable, and a Welsh question must stay visible.
+Text the English sentence model cannot read (Welsh, other scripts) gets no learned flag: its
+vector says nothing reliable, and such a question must stay visible.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from workers.pipeline.flags import Flag
-from workers.pipeline.language import looks_welsh
+from workers.pipeline.language import looks_welsh, model_cannot_read
 from workers.pipeline.linear_head import HEADS_DIR, read_checked
 from workers.pipeline.moderation.features import gram_blocks
 from workers.pipeline.normalise import Normalised
@@ -144,9 +144,8 @@ def learned_flags(
     if not norms:
         return
     head = head or load_moderation_head()
-    keep = [
-        i for i, n in enumerate(norms) if n.match_text.strip() and not looks_welsh(n.match_text)
-    ]
+    keep = [i for i, n in enumerate(norms) if n.match_text.strip()]
+    keep = [i for i in keep if not model_cannot_read(norms[i].match_text)]
     if not keep:
         return
     probs = head.scores([norms[i] for i in keep], np.asarray(vectors)[keep])
