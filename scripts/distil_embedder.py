@@ -36,7 +36,7 @@ import torch
 from sentence_transformers import SentenceTransformer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from train_embedder import check, export
+from train_embedder import check, export, fit
 
 ROOT = Path(__file__).resolve().parent.parent
 TEACHER = ROOT / "workers" / "pipeline" / "models" / "openfloor-minilm-policing-int8.onnx"
@@ -95,32 +95,19 @@ def distil(model: SentenceTransformer, texts: list[str], targets: np.ndarray,
     lengths = [len(ids) for ids in model.tokenizer(texts)["input_ids"]]
     by_length = sorted(range(len(texts)), key=lambda j: (lengths[j], j))
     batches = [by_length[i : i + args.batch] for i in range(0, len(texts), args.batch)]
-    params = [p for p in model.parameters() if p.requires_grad]
-    optimiser = torch.optim.AdamW(params, lr=args.lr)
-    steps = args.epochs * len(batches)
-    warmup = max(1, steps // 10)
-    schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimiser, lambda s: min((s + 1) / warmup, max(0.0, (steps - s) / (steps - warmup)))
-    )
-    model.train()
-    step = 0
-    for _ in range(args.epochs):
+
+    def epoch_batches() -> list[list[int]]:
         rng.shuffle(batches)
-        for idx in batches:
-            features = model.tokenize([texts[j] for j in idx])
-            student = torch.nn.functional.normalize(model(features)["sentence_embedding"], dim=-1)
-            teacher = torch.from_numpy(targets[idx])
-            loss = (1 - (student * teacher).sum(-1)).mean()
-            loss = loss + ((student @ student.T - teacher @ teacher.T) ** 2).mean()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(params, 1.0)
-            optimiser.step()
-            schedule.step()
-            optimiser.zero_grad()
-            step += 1
-            if step % 20 == 0:
-                print(f"step {step}/{steps} loss {loss.item():.4f}", flush=True)
-    model.eval()
+        return batches
+
+    def loss_of(idx: list[int]) -> torch.Tensor:
+        features = model.tokenize([texts[j] for j in idx])
+        student = torch.nn.functional.normalize(model(features)["sentence_embedding"], dim=-1)
+        teacher = torch.from_numpy(targets[idx])
+        loss = (1 - (student * teacher).sum(-1)).mean()
+        return loss + ((student @ student.T - teacher @ teacher.T) ** 2).mean()
+
+    fit(model, epoch_batches, loss_of, args.epochs * len(batches), args.lr, every=20)
 
 
 def main() -> None:

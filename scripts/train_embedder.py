@@ -29,6 +29,7 @@ import json
 import os
 import random
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -56,41 +57,58 @@ class _Encoder(torch.nn.Module):
         ).last_hidden_state
 
 
-def train(model: SentenceTransformer, triples: list[dict], args: argparse.Namespace) -> None:
-    """One pass of multiple-negatives ranking loss with hard negatives."""
-    rng = random.Random(args.seed)
-    order = list(range(len(triples)))
+def fit(
+    model: SentenceTransformer,
+    epoch_batches: Callable[[], list[list[int]]],
+    loss_of: Callable[[list[int]], torch.Tensor],
+    steps: int,
+    lr: float,
+    every: int = 5,
+) -> None:
+    """AdamW over ``steps`` batches from ``epoch_batches()`` (called once an epoch, so it may
+    shuffle), linear warm-up over 10 % of the steps then linear decay, gradients clipped at 1."""
     model.train()
     params = [p for p in model.parameters() if p.requires_grad]
-    optimiser = torch.optim.AdamW(params, lr=args.lr)
-    batches = [order[i : i + args.batch] for i in range(0, len(order), args.batch)]
-    steps = len(batches) * args.epochs
+    optimiser = torch.optim.AdamW(params, lr=lr)
     warmup = max(1, steps // 10)
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimiser, lambda s: min((s + 1) / warmup, max(0.0, (steps - s) / (steps - warmup)))
     )
-    loss_fn = torch.nn.CrossEntropyLoss()
     step = 0
-    for _ in range(args.epochs):
-        rng.shuffle(order)
-        batches = [order[i : i + args.batch] for i in range(0, len(order), args.batch)]
-        for idx in batches:
-            rows = [triples[i] for i in idx]
-            a = _embed(model, [r["anchor"] for r in rows])
-            p = _embed(model, [r["positive"] for r in rows])
-            negs = [r["negative"] for r in rows if r.get("negative")]
-            candidates = torch.cat([p, _embed(model, negs)]) if negs else p
-            scores = a @ candidates.T * args.scale
-            loss = loss_fn(scores, torch.arange(len(rows)))
+    while step < steps:
+        for idx in epoch_batches():
+            loss = loss_of(idx)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, 1.0)
             optimiser.step()
             schedule.step()
             optimiser.zero_grad()
             step += 1
-            if step % 5 == 0:
-                print(f"step {step}/{steps} loss {loss.item():.3f}", flush=True)
+            if step % every == 0:
+                print(f"step {step}/{steps} loss {loss.item():.4f}", flush=True)
     model.eval()
+
+
+def train(model: SentenceTransformer, triples: list[dict], args: argparse.Namespace) -> None:
+    """Multiple-negatives ranking loss with hard negatives."""
+    rng = random.Random(args.seed)
+    order = list(range(len(triples)))
+    loss_fn = torch.nn.CrossEntropyLoss()
+
+    def epoch_batches() -> list[list[int]]:
+        rng.shuffle(order)
+        return [order[i : i + args.batch] for i in range(0, len(order), args.batch)]
+
+    def loss_of(idx: list[int]) -> torch.Tensor:
+        rows = [triples[i] for i in idx]
+        a = _embed(model, [r["anchor"] for r in rows])
+        p = _embed(model, [r["positive"] for r in rows])
+        negs = [r["negative"] for r in rows if r.get("negative")]
+        candidates = torch.cat([p, _embed(model, negs)]) if negs else p
+        return loss_fn(a @ candidates.T * args.scale, torch.arange(len(rows)))
+
+    steps = args.epochs * ((len(order) + args.batch - 1) // args.batch)
+    fit(model, epoch_batches, loss_of, steps, args.lr)
 
 
 def _embed(model: SentenceTransformer, texts: list[str]) -> torch.Tensor:

@@ -18,8 +18,9 @@ workers.pipeline.moderation.features (``scripts/moderation_fit.py``). Training d
   question mark or an asking phrase, else a comment; spam left out).
 * moderation: ``bench/data/moderation_cases.jsonl`` (``expect``),
   ``bench/data/policing_questions.jsonl`` (``flags``), ``bench/data/train/moderation.jsonl``,
-  ``moderation2.jsonl`` to ``moderation4.jsonl`` (``label``: ok, abuse, spam, out_of_scope;
-  written for training; the third and fourth mostly the line between ok and out of scope),
+  ``moderation2.jsonl`` to ``moderation5.jsonl`` (``label``: ok, abuse, spam, out_of_scope;
+  written for training; the third and fourth mostly the line between ok and out of scope, the
+  fifth the line between ok and abuse: threats and hate without a swear word),
   the live chatter of ``kind.jsonl`` (clean), the former blind sets
   ``bench/data/blind/moderation*.jsonl`` (``label``; development data since their first
   contact) and the questions of the former blind grouping sets ``bench/data/blind/group*.jsonl``
@@ -151,6 +152,7 @@ def moderation_files() -> dict[str, Path]:
         "train2": DATA / "train" / "moderation2.jsonl",
         "train3": DATA / "train" / "moderation3.jsonl",
         "train4": DATA / "train" / "moderation4.jsonl",
+        "train5": DATA / "train" / "moderation5.jsonl",
         "kind": DATA / "train" / "kind.jsonl",
     }
     for path in sorted((DATA / "blind").glob("*.jsonl"), key=_set_order):
@@ -168,7 +170,7 @@ def moderation_data(hold_out: frozenset[str] = frozenset()) -> ModerationSet:
     """Every labelled moderation row except those of the sources named in ``hold_out``.
 
     Sources: ``cases`` (moderation_cases.jsonl, ``expect``), ``policing`` (policing questions,
-    ``flags``; paraphrases of one question share a group), ``train`` to ``train4``
+    ``flags``; paraphrases of one question share a group), ``train`` to ``train5``
     (written training rows, ``label``), ``kind`` (live chatter, clean but for test posts,
     which are left out), ``moderation1`` onwards (former blind sets, ``label``) and
     ``group1`` onwards (former blind grouping sets: every row a genuine question for the
