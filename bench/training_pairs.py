@@ -77,6 +77,16 @@ def pairs_from_set(
 TRAINED_SETS = tuple(f"group{n}.jsonl" for n in range(1, 11))
 
 
+def blind_sets(prefix: str) -> list[Path]:
+    """The former blind sets named ``<prefix><n>.jsonl``, in the order of ``n``."""
+    numbered: dict[int, Path] = {}
+    for path in BLIND_DIR.glob(f"{prefix}*.jsonl"):
+        n = path.stem.removeprefix(prefix)
+        if n.isdigit():
+            numbered[int(n)] = path
+    return [numbered[n] for n in sorted(numbered)]
+
+
 def development_sets() -> list[Path]:
     """The development sets labelled at the ask level that the shipped model learned from."""
     return [BLIND_DIR / name for name in TRAINED_SETS]

@@ -80,8 +80,6 @@ def keep_layers(model: SentenceTransformer, n: int) -> list[int]:
     bert = model[0].auto_model
     total = len(bert.encoder.layer)
     keep = sorted({round(total - 1 - i * (total - 1) / max(1, n - 1)) for i in range(n)})
-    if n == 1:
-        keep = [total - 1]
     bert.encoder.layer = torch.nn.ModuleList(bert.encoder.layer[i] for i in keep)
     bert.config.num_hidden_layers = len(keep)
     return keep
@@ -135,9 +133,7 @@ def main() -> None:
     worst = check(model, args.output, texts[:50])
     with torch.no_grad():
         sample = texts[:: max(1, len(texts) // 500)]
-        vecs = torch.nn.functional.normalize(
-            model.encode(sample, convert_to_tensor=True, normalize_embeddings=True), dim=-1
-        ).numpy()
+        vecs = model.encode(sample, normalize_embeddings=True)
     teacher = teacher_vectors(model, sample)
     report = {
         "output": str(args.output),

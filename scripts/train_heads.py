@@ -53,6 +53,7 @@ from moderation_fit import (  # noqa: E402
 from moderation_fit import report as moderation_report  # noqa: E402
 
 from bench.score_blind import analyse_file, read_set, score_moderation  # noqa: E402
+from bench.training_pairs import blind_sets  # noqa: E402
 from workers.pipeline.dedupe import mask_location  # noqa: E402
 from workers.pipeline.embedding import default_embedder  # noqa: E402
 from workers.pipeline.kind import SOCIAL_CHANNELS, kind_features, surface_features  # noqa: E402
@@ -155,15 +156,9 @@ def moderation_files() -> dict[str, Path]:
         "train5": DATA / "train" / "moderation5.jsonl",
         "kind": DATA / "train" / "kind.jsonl",
     }
-    for path in sorted((DATA / "blind").glob("*.jsonl"), key=_set_order):
-        if path.stem.startswith(("moderation", "group")):
-            files[path.stem] = path
+    for path in blind_sets("group") + blind_sets("moderation"):
+        files[path.stem] = path
     return files
-
-
-def _set_order(path: Path) -> tuple[str, int]:
-    digits = "".join(ch for ch in path.stem if ch.isdigit())
-    return path.stem.rstrip("0123456789"), int(digits or 0)
 
 
 def moderation_data(hold_out: frozenset[str] = frozenset()) -> ModerationSet:

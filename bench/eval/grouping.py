@@ -18,7 +18,7 @@ from typing import Any
 
 from bench.datasets import POLICING_FILE
 from bench.eval.blind import load, run, score
-from bench.training_pairs import BLIND_DIR, TRAINED_SETS
+from bench.training_pairs import TRAINED_SETS, blind_sets
 
 
 def sets() -> list[tuple[str, Path, str]]:
@@ -27,15 +27,10 @@ def sets() -> list[tuple[str, Path, str]]:
         ("policing_questions (asks)", POLICING_FILE, "ask"),
         ("policing_questions (agenda items)", POLICING_FILE, "dup_group"),
     ]
-    for path in sorted(BLIND_DIR.glob("group*.jsonl"), key=_set_number):
+    for path in blind_sets("group"):
         seen = ", trained on" if path.name in TRAINED_SETS else ""
         out.append((f"blind/{path.name} (asks{seen})", path, "ask"))
     return out
-
-
-def _set_number(path: Path) -> int:
-    digits = "".join(ch for ch in path.stem if ch.isdigit())
-    return int(digits or 0)
 
 
 def evaluate() -> list[dict[str, Any]]:
