@@ -8,6 +8,7 @@ import gc
 import json
 import shutil
 import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -113,20 +114,57 @@ class _Connections:
             writer.close()
 
 
+#: A bystander process that only sleeps: how late it wakes shows stalls of the machine itself.
+_BYSTANDER = """
+import sys, time
+end, worst, over = time.monotonic() + float(sys.argv[1]), 0.0, 0
+while time.monotonic() < end:
+    t = time.monotonic(); time.sleep(0.001); late = time.monotonic() - t - 0.001
+    worst, over = max(worst, late), over + (late > 0.02)
+print(f"{worst * 1000:.0f} {over}")
+"""
+
+
+def _steal_seconds() -> float:
+    """CPU time the hypervisor gave to other guests (``steal`` in /proc/stat), all CPUs."""
+    with contextlib.suppress(OSError, IndexError, ValueError), open("/proc/stat") as fh:
+        return int(fh.readline().split()[8]) / 100  # USER_HZ is 100 on Linux
+    return float("nan")
+
+
+@contextlib.contextmanager
+def _machine_stalls(seconds: float) -> Iterator[list[str]]:
+    """While the body runs: the stolen CPU and the worst oversleep of a bystander process."""
+    steal = _steal_seconds()
+    probe = subprocess.Popen([sys.executable, "-c", _BYSTANDER, str(seconds)],
+                             stdout=subprocess.PIPE, text=True)  # fmt: skip
+    found: list[str] = []
+    try:
+        yield found
+    finally:
+        worst, over = [*probe.communicate(timeout=seconds + 30)[0].split(), "?", "?"][:2]
+        found.append(
+            f"meanwhile a bystander process sleeping 1 ms at a time woke up to {worst} ms late "
+            f"({over} times over 20 ms) and the hypervisor took "
+            f"{(_steal_seconds() - steal) * 1000:.0f} ms of CPU (steal)"
+        )
+
+
 async def _fixed_rate(url: str, path: str, token: str, rate: float, seconds: float) -> Result:
     run = uuid.uuid4().hex[:8]
     latencies: list[float] = []
+    answered: list[float] = []  # from the actual send: the server's part alone
     errors = 0
     late = 0.0
     pool = _Connections(url)
-    start = time.perf_counter()
 
     async def one(n: int, planned: float) -> None:
         nonlocal errors, late
         delay = planned - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)
-        late = max(late, time.perf_counter() - planned)
+        sent = time.perf_counter()
+        late = max(late, sent - planned)
         body = json.dumps({"text": f"{TEXT} ({n})", "external_id": f"{run}-{n}",
                            "location": "Clun"}).encode()  # fmt: skip
         try:
@@ -135,11 +173,15 @@ async def _fixed_rate(url: str, path: str, token: str, rate: float, seconds: flo
             ok = False
         # from the planned send time: a stalled server cannot hide its queue
         latencies.append((time.perf_counter() - planned) * 1000)
+        answered.append((time.perf_counter() - sent) * 1000)
         errors += not ok
 
     total = int(rate * seconds)
     cpu = time.process_time()
-    with _gc_pauses() as pauses:
+    with _gc_pauses() as pauses, _machine_stalls(seconds) as stalls:
+        # planned times start after the collection above: the first sends of earlier runs
+        # were ~100 ms late, a pause of the generator's own counted as the server's p99
+        start = time.perf_counter()
         await asyncio.gather(*(one(n, start + n / rate) for n in range(total)))
     elapsed = time.perf_counter() - start
     pool.close()
@@ -148,7 +190,8 @@ async def _fixed_rate(url: str, path: str, token: str, rate: float, seconds: flo
     result.note = (
         f"generator: {(time.process_time() - cpu) / max(total, 1) * 1000:.2f} CPU ms/request, "
         f"latest send {late * 1000:.0f} ms after its time, {pool.opened} connections, "
-        f"its longest garbage collection {max(pauses, default=0) * 1000:.0f} ms"
+        f"its longest garbage collection {max(pauses, default=0) * 1000:.0f} ms; "
+        f"p99 from the actual send {_percentile(answered, 0.99):.1f} ms; {stalls[0]}"
     )
     return result
 
