@@ -18,9 +18,9 @@ workers.pipeline.moderation.features (``scripts/moderation_fit.py``). Training d
   question mark or an asking phrase, else a comment; spam left out).
 * moderation: ``bench/data/moderation_cases.jsonl`` (``expect``),
   ``bench/data/policing_questions.jsonl`` (``flags``), ``bench/data/train/moderation.jsonl``,
-  ``moderation2.jsonl`` to ``moderation5.jsonl`` (``label``: ok, abuse, spam, out_of_scope;
-  written for training; the third and fourth mostly the line between ok and out of scope, the
-  fifth the line between ok and abuse: threats and hate without a swear word),
+  ``moderation2.jsonl`` to ``moderation6.jsonl`` (``label``: ok, abuse, spam, out_of_scope;
+  written for training; the third, fourth and sixth mostly the line between ok and out of
+  scope, the fifth the line between ok and abuse: threats and hate without a swear word),
   the live chatter of ``kind.jsonl`` (clean), the former blind sets
   ``bench/data/blind/moderation*.jsonl`` (``label``; development data since their first
   contact) and the questions of the former blind grouping sets ``bench/data/blind/group*.jsonl``
@@ -154,6 +154,7 @@ def moderation_files() -> dict[str, Path]:
         "train3": DATA / "train" / "moderation3.jsonl",
         "train4": DATA / "train" / "moderation4.jsonl",
         "train5": DATA / "train" / "moderation5.jsonl",
+        "train6": DATA / "train" / "moderation6.jsonl",
         "kind": DATA / "train" / "kind.jsonl",
     }
     for path in blind_sets("group") + blind_sets("moderation"):
