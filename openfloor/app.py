@@ -109,18 +109,18 @@ def create_app(
 def _register_blueprints(app: Flask) -> None:
     import domain.web.auth  # noqa: F401  (registers the user loader)
     from intake.views import bp as intake_bp
-    from triage.admin_views import bp as admin_bp
-    from triage.auth_views import bp as auth_bp
-    from triage.chatter_views import bp as chatter_bp
-    from triage.collector_views import bp as collectors_bp
-    from triage.decision_views import bp as decisions_bp
     from triage.live import bp as live_bp
     from triage.meeting_admin import bp as meeting_admin_bp
+    from triage.pages.admin import bp as admin_bp
+    from triage.pages.auth import bp as auth_bp
+    from triage.pages.board import bp as triage_bp
+    from triage.pages.chatter import bp as chatter_bp
+    from triage.pages.collectors import bp as collectors_bp
+    from triage.pages.decisions import bp as decisions_bp
+    from triage.pages.subject_access import bp as rights_bp
+    from triage.pages.themes import bp as themes_bp
     from triage.roles import install_access
-    from triage.subject_access_views import bp as rights_bp
     from triage.suggestions import bp as suggestions_bp
-    from triage.theme_views import bp as themes_bp
-    from triage.views import bp as triage_bp
 
     install_access(app)
     for bp in (
@@ -131,7 +131,7 @@ def _register_blueprints(app: Flask) -> None:
 
     from triage.agenda.public import bp as agenda_public_bp
     from triage.agenda.views import bp as agenda_bp
-    from triage.group_views import bp as groups_bp
+    from triage.pages.groups import bp as groups_bp
 
     for bp in (agenda_bp, agenda_public_bp, groups_bp):
         app.register_blueprint(bp)

@@ -12,7 +12,7 @@ from domain.web.auth import staff_required
 from domain.web.context import runtime
 from triage.decisions import DecisionError, rename_theme
 
-bp = Blueprint("triage_themes", __name__, template_folder="templates", url_prefix="/triage")
+bp = Blueprint("triage_themes", __name__, template_folder="../templates", url_prefix="/triage")
 
 
 def _page(errors: dict[int, str] | None = None, status: int = 200) -> tuple[str, int]:

@@ -20,7 +20,7 @@ from domain.web.auth import roles_required
 from domain.web.context import runtime
 from triage.subject_access import Identifier, NotReady, erase, find, waiting_in_outbox
 
-bp = Blueprint("triage_rights", __name__, template_folder="templates", url_prefix="/triage")
+bp = Blueprint("triage_rights", __name__, template_folder="../templates", url_prefix="/triage")
 
 HINT = "Enter an email address (like name@example.org) or a social handle (like @name)"
 

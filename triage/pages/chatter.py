@@ -15,7 +15,7 @@ from triage.suggestions import pull_neighbours
 bp = Blueprint(
     "triage_chatter",
     __name__,
-    template_folder="templates",
+    template_folder="../templates",
     url_prefix="/triage/meetings/<int:meeting_id>",
 )
 

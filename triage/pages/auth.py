@@ -18,7 +18,7 @@ from domain.web.context import runtime
 from domain.web.extensions import limiter
 from triage import login_guard
 
-bp = Blueprint("triage_auth", __name__, template_folder="templates")
+bp = Blueprint("triage_auth", __name__, template_folder="../templates")
 
 REFUSED = "Email address or password is not right"
 

@@ -15,7 +15,7 @@ from triage.queue_banner import humane_age, pipe_status
 from triage.roles import allowed
 from triage.undo import UNDOABLE, recent_decisions
 
-bp = Blueprint("triage", __name__, template_folder="templates", url_prefix="/triage")
+bp = Blueprint("triage", __name__, template_folder="../templates", url_prefix="/triage")
 # every staff page (triage and intake staff) includes the queue banner from triage/base.html
 bp.app_context_processor(lambda: {"pipe_status": pipe_status, "humane_age": humane_age})
 

@@ -22,7 +22,7 @@ from domain.web.auth import staff_required
 from domain.web.context import runtime
 from triage.collector_health import Health, collector_health
 
-bp = Blueprint("triage_collectors", __name__, template_folder="templates", url_prefix="/triage")
+bp = Blueprint("triage_collectors", __name__, template_folder="../templates", url_prefix="/triage")
 
 GRAPH_ID = r"^[0-9_]*$"
 

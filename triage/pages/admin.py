@@ -12,7 +12,7 @@ from domain.models.audit import record
 from domain.web.auth import roles_required
 from domain.web.context import runtime
 
-bp = Blueprint("triage_admin", __name__, template_folder="templates", url_prefix="/triage")
+bp = Blueprint("triage_admin", __name__, template_folder="../templates", url_prefix="/triage")
 
 MIN_PASSWORD = 10
 AUDIT_PAGE = 100

@@ -25,7 +25,7 @@ ANCHOR = re.compile(r"#[A-Za-z][A-Za-z0-9_-]{0,63}")
 bp = Blueprint(
     "triage_decisions",
     __name__,
-    template_folder="templates",
+    template_folder="../templates",
     url_prefix="/triage/meetings/<int:meeting_id>",
 )
 
