@@ -18,6 +18,7 @@ from domain.models import (
 from domain.queue import SubmissionMessage
 from domain.runtime import Runtime
 from tests.conftest import STAFF_EMAIL, STAFF_PASSWORD
+from triage.chatter import load_chatter
 from workers import processing
 from workers.ingest import store_submission
 
@@ -98,6 +99,24 @@ def test_promotion_is_for_staff_and_for_this_meeting_only(
     assert _by_external_id(rt)["c-1"].kind is QuestionKind.NOISE
 
 
+def test_a_comment_close_to_a_group_joins_it_as_one_of_its_questions(
+    rt: Runtime, meeting: Meeting
+) -> None:
+    _send(rt, meeting, 1, "Why do we never see police officers on patrol in Wem any more?", "web")
+    _send(rt, meeting, 2, "How many officers cover rural Herefordshire?", "web")
+    processing._states.clear()
+    processing.process_batch(rt, meeting.id, 100)
+    _send(rt, meeting, 3, "never see police officers on patrol in Wem any more")
+    _send(rt, meeting, 4, "Evening all from Ludlow 👋")
+    processing.process_batch(rt, meeting.id, 100)
+    q = _by_external_id(rt)
+    assert q["c-3"].kind is QuestionKind.QUESTION and q["c-3"].group_id == q["c-1"].group_id
+    assert q["c-4"].kind is not QuestionKind.QUESTION and q["c-4"].group_id is None
+    with rt.db.transaction() as session:
+        listed = load_chatter(session, meeting.id)
+    assert [c.id for kind in listed.values() for c in kind] == [q["c-4"].id]
+
+
 def test_a_comment_raising_a_groups_ask_is_added_to_that_group_with_one_action(
     client: FlaskClient, rt: Runtime, meeting: Meeting, staff_user: StaffUser
 ) -> None:
@@ -105,7 +124,12 @@ def test_a_comment_raising_a_groups_ask_is_added_to_that_group_with_one_action(
     _send(rt, meeting, 2, "How many officers cover rural Herefordshire?", "web")
     processing._states.clear()
     processing.process_batch(rt, meeting.id, 100)
-    _send(rt, meeting, 3, "never see police officers on patrol in Wem any more")
+    for n, text in enumerate(
+        ("When will the custody suite in Kidderminster reopen?", "Is the precept going up?"), 4
+    ):
+        _send(rt, meeting, n, text, "web")
+    # close enough to be offered the group, not close enough to join it on its own
+    _send(rt, meeting, 3, "no coppers round here anymore tbh")
     processing.process_batch(rt, meeting.id, 100)
     q = _by_external_id(rt)
     comment, asked = q["c-3"], q["c-1"]
@@ -117,7 +141,9 @@ def test_a_comment_raising_a_groups_ask_is_added_to_that_group_with_one_action(
     listed = client.get(f"/triage/meetings/{meeting.id}/comments").get_data(as_text=True)
     into = f"/triage/meetings/{meeting.id}/questions/{comment.id}/promote/{asked.group_id}"
     assert f'action="{into}"' in listed and "Add to:" in listed
-    elsewhere = f"/triage/meetings/{meeting.id}/questions/{comment.id}/promote/{q['c-2'].group_id}"
+    offered = {s["group_id"] for s in comment.suggestions}
+    other = next(q[k].group_id for k in ("c-2", "c-4", "c-5") if q[k].group_id not in offered)
+    elsewhere = f"/triage/meetings/{meeting.id}/questions/{comment.id}/promote/{other}"
     assert client.post(elsewhere).status_code == 400  # not a group suggested for it
     assert client.post(into).status_code == 302
     q = _by_external_id(rt)

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from domain.models import QuestionKind
+from workers.pipeline.dedupe import MatchKind
 from workers.pipeline.engine import Analysis, Item, Pipeline
 from workers.pipeline.language import model_cannot_read
 from workers.pipeline.linear_head import HEADS_DIR, HeadIntegrityError, load_head
@@ -49,16 +50,24 @@ def test_chatter_is_kept_out_of_grouping(pipeline: Pipeline) -> None:
     assert asks.kind is QuestionKind.QUESTION and asks.forwarded
 
 
-def test_a_comment_never_becomes_the_group_a_question_joins(pipeline: Pipeline) -> None:
+def test_a_comment_never_founds_a_group_but_joins_one_it_is_close_to(
+    pipeline: Pipeline,
+) -> None:
     p = Pipeline(embedder=pipeline.embedder)
-    first, second = p.analyse(
+    [alone] = p.analyse([Item(id="c", text="Sheep stolen near Clun again this week", channel="x")])
+    assert alone.kind is QuestionKind.COMMENT and "c" not in p.dedupe
+    comment, question = p.analyse(
         [
-            Item(id="c", text="Sheep stolen near Clun again this week", channel="facebook"),
+            Item(id="c2", text="Sheep stolen near Clun again this week", channel="facebook"),
             Item(id="q", text="Sheep stolen near Clun again this week?", channel="web"),
         ]
     )
-    assert first.kind is QuestionKind.COMMENT and second.kind is QuestionKind.QUESTION
-    assert "c" not in p.dedupe and "q" in p.dedupe
+    # the question founds the group (the earlier comment is not in it); the comment that
+    # says the same joins it as one of its questions
+    assert question.kind is QuestionKind.QUESTION and question.match.kind is MatchKind.NEW
+    assert comment.kind is QuestionKind.QUESTION
+    assert comment.match.group_key == question.match.group_key == "q"
+    assert "c" not in p.dedupe
 
 
 def test_the_form_channels_are_questions_unless_there_is_nothing_to_read(

@@ -2,11 +2,12 @@
 
 The worker classifies every item as a question, a comment or noise
 (``workers/pipeline/kind.py``). Comments and noise are stored like questions but never
-grouped or forwarded; staff see them in a list of their own and can promote one to a
-question with one action. A promoted question starts a group of its own, or joins the group
-the worker suggests for it (a comment that raises what a group asks: "never see police in Wem
-anymore"); staff can then move or merge it like any other, and the worker matches later
-questions to it.
+grouped or forwarded (a clean comment close to a group joins it as a question instead:
+``workers.pipeline.engine.COMMENT_JOIN_THRESHOLD``); staff see them in a list of their own
+and can promote one to a question with one action. A promoted question starts a group of its
+own, or joins the group the worker suggests for it (a comment that raises what a group asks:
+"no coppers round here anymore"); staff can then move or merge it like any other, and the
+worker matches later questions to it.
 """
 
 from __future__ import annotations
