@@ -202,7 +202,8 @@ def test_a_worker_killed_mid_job_hands_its_job_back_at_once(
         wait_for(lambda: not pipeline.get_job_ids(cleanup=False), timeout=30)
         failed = FailedJobRegistry(queue=queue(rt.redis, rt.prefix, PIPELINE_QUEUE))
         assert set(abandoned) <= set(failed.get_job_ids())
-        assert first.pid not in {w.pid for w in Worker.all(connection=rt.redis)}
+        # its registration goes just after its jobs are handed back
+        wait_for(lambda: first.pid not in {w.pid for w in Worker.all(connection=rt.redis)}, 5)
         wait_for(lambda: _count(rt, Question) == 3, timeout=60, interval=0.25)
     finally:
         stop(second)
