@@ -36,7 +36,7 @@ One index serves one meeting and is not thread-safe; persist it with
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -188,11 +188,34 @@ class DedupeIndex(BatchPlanner):
         ``embedding`` must be the embedding of ``mask_location(match_text, location)``; when
         omitted it is computed with the index's embedder.
         """
+        return self.place_if(
+            item_id, match_text, embedding, location, text_hash, theme, accept=lambda _: False
+        )[0]
+
+    def place_if(
+        self,
+        item_id: str,
+        match_text: str,
+        embedding: np.ndarray | Sequence[float] | None = None,
+        location: str | None = None,
+        text_hash: str | None = None,
+        theme: str | None = None,
+        *,
+        accept: Callable[[MatchDecision], bool],
+    ) -> tuple[MatchDecision, bool]:
+        """Decide one item and record it only if ``accept(decision)``: (decision, recorded).
+
+        An item already placed keeps its recorded decision (and counts as recorded).
+        """
         if item_id in self._items:
-            return self.decision_of(item_id)
+            return self.decision_of(item_id), True
         masked, vec, text_hash = self._prepare(match_text, embedding, location, text_hash)
         row = BatchRow(item_id, masked, vec, text_hash, location, theme)
-        return self._plan([row])[0]
+        decision = self._plan([row])[0]
+        if not accept(decision):
+            return decision, False
+        self._record(row, decision)
+        return decision, True
 
     def place(
         self,

@@ -183,11 +183,19 @@ class Pipeline:
             if i in by_row:
                 matches.append(by_row[i])
                 continue
-            decision = self.dedupe.decide(*rows[i], theme=slugs[i])
-            if self._joins_as_comment(kinds[i], flags[i], decision):
+            clean_comment = kinds[i] is QuestionKind.COMMENT and not any(
+                f.code in BLOCKING for f in flags[i]
+            )
+            if clean_comment:
+                decision, joined = self.dedupe.place_if(
+                    *rows[i], theme=slugs[i], accept=_close_to_its_group
+                )
+            else:
+                decision, joined = self.dedupe.decide(*rows[i], theme=slugs[i]), False
+            if joined:
                 kinds[i] = QuestionKind.QUESTION
                 clean.append(i)
-                matches.append(self.dedupe.place(*rows[i], theme=slugs[i]))
+                matches.append(decision)
             else:
                 matches.append(offered(decision, self.dedupe.suggestions))
         batch = {items[i].id for i in clean}
@@ -209,18 +217,6 @@ class Pipeline:
             )
             for i, item in enumerate(items)
         ]
-
-    @staticmethod
-    def _joins_as_comment(
-        kind: QuestionKind, flags: Sequence[Flag], decision: MatchDecision
-    ) -> bool:
-        """A clean comment close enough to an existing group to count as one of its questions."""
-        return (
-            kind is QuestionKind.COMMENT
-            and not any(f.code in BLOCKING for f in flags)
-            and decision.kind is not MatchKind.NEW
-            and decision.score >= COMMENT_JOIN_THRESHOLD
-        )
 
     def _group_theme(
         self,
@@ -318,3 +314,8 @@ class StageClock:
 def is_new(decision: MatchDecision) -> bool:
     """True if the question started a group of its own."""
     return decision.kind is MatchKind.NEW
+
+
+def _close_to_its_group(decision: MatchDecision) -> bool:
+    """A clean comment's decision close enough to count it as one of the group's questions."""
+    return not is_new(decision) and decision.score >= COMMENT_JOIN_THRESHOLD
