@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Collection, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 
 from bench.metrics import adjusted_rand_index, clustering_pair_prf, v_measure
@@ -58,18 +58,20 @@ def top3_accuracy(
     joined: Mapping[str, bool],
     suggestions: Mapping[str, Sequence[str]],
     k: int = 3,
+    only: Collection[str] | None = None,
 ) -> tuple[float, int]:
     """(share of hits, questions counted) as described in the module docstring.
 
     ``order`` is arrival order; ``group`` the final group of each placed question; ``joined``
     whether it joined an existing group; ``suggestions`` its candidate group keys, best first.
+    ``only``: count these questions alone (the others still arrive before them).
     """
     seen_in: dict[Hashable, set[str]] = {}  # ask -> ids that arrived earlier
     hits = counted = 0
     for qid in order:
         a = ask[qid]
         earlier = seen_in.setdefault(a, set())
-        if earlier and qid in group:
+        if earlier and qid in group and (only is None or qid in only):
             candidates = ([group[qid]] if joined.get(qid) else []) + list(suggestions.get(qid, []))
             right = {group[e] for e in earlier if e in group}
             counted += 1
@@ -77,6 +79,20 @@ def top3_accuracy(
         if qid in group:
             earlier.add(qid)
     return (hits / counted if counted else 0.0), counted
+
+
+def pair_recall_of(
+    truth: Sequence[Hashable], pred: Sequence[Hashable], subset: Collection[int]
+) -> tuple[float, int]:
+    """(recall, pairs) over the true pairs with at least one member in ``subset`` (positions):
+    how many of them share a predicted group."""
+    together = pairs = 0
+    for i in subset:
+        for j in range(len(truth)):
+            if j != i and truth[j] == truth[i] and (j not in subset or j > i):
+                pairs += 1
+                together += pred[j] == pred[i]
+    return (together / pairs if pairs else 0.0), pairs
 
 
 def grouping_figures(truth: Sequence[Hashable], pred: Sequence[Hashable]) -> dict[str, float]:

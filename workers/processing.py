@@ -290,7 +290,7 @@ def _catch_up(rt: Runtime, session: Session, meeting_id: int, state: MeetingStat
             continue
         vec = np.frombuffer(blob, dtype=np.float16).astype(np.float32)
         theme = state.themes.slug_for(theme_id) if theme_id is not None else None
-        state.pipeline.place_stored(str(sub_id), n.match_text, vec, location, n.hash, theme)
+        state.pipeline.place_stored(str(sub_id), n, vec, location, theme)
     _apply_staff_decisions(session, meeting_id, state)
     _apply_promotions(session, meeting_id, state)
 
@@ -314,7 +314,7 @@ def _apply_promotions(session: Session, meeting_id: int, state: MeetingState) ->
         n = normalise(raw)
         vec = np.frombuffer(blob, dtype=np.float16).astype(np.float32)
         theme = state.themes.slug_for(theme_id) if theme_id is not None else None
-        state.pipeline.place_stored(str(sub_id), n.match_text, vec, location, n.hash, theme)
+        state.pipeline.place_stored(str(sub_id), n, vec, location, theme)
 
 
 def _apply_staff_decisions(session: Session, meeting_id: int, state: MeetingState) -> None:

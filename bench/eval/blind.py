@@ -22,10 +22,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bench.grouping_metrics import grouping_figures, top3_accuracy
+from bench.grouping_metrics import grouping_figures, pair_recall_of, top3_accuracy
 from bench.metrics import v_measure
 from workers.batch import cluster
 from workers.pipeline.engine import Pipeline
+from workers.pipeline.normalise import normalise
+from workers.pipeline.welsh import is_welsh
 
 INPUT_FIELDS = ("id", "text", "channel", "name", "location")
 
@@ -64,6 +66,17 @@ def score(rows: Sequence[dict[str, Any]], out: Sequence[dict[str, Any]]) -> dict
         {o["id"]: o["match"] != "new" for o in out},
         {o["id"]: [s["dup_group"] for s in o.get("suggestions", [])] for o in out},
     )
+    norms = [normalise(r["text"]) for r in rows]
+    welsh = {i for i, n in enumerate(norms) if is_welsh(n.match_text, n.clean)}
+    welsh_top3, welsh_counted = top3_accuracy(
+        [r["id"] for r in rows],
+        {r["id"]: r["_ask"] for r in rows},
+        placed,
+        {o["id"]: o["match"] != "new" for o in out},
+        {o["id"]: [s["dup_group"] for s in o.get("suggestions", [])] for o in out},
+        only={rows[i]["id"] for i in welsh},
+    )
+    welsh_recall, welsh_pairs = pair_recall_of(truth, pred, welsh)
     themes_true = [str(r.get("theme")) for r in rows]
     themes_pred = [str(o["theme"]) for o in out]
     _, _, theme_v = v_measure(themes_true, themes_pred)
@@ -72,6 +85,11 @@ def score(rows: Sequence[dict[str, Any]], out: Sequence[dict[str, Any]]) -> dict
         "top3_suggestion_accuracy": top3,
         "top3_counted": counted,
         "theme_v_measure": theme_v,
+        "welsh_questions": len(welsh),
+        "welsh_top3": welsh_top3,
+        "welsh_top3_counted": welsh_counted,
+        "welsh_pair_recall": welsh_recall,
+        "welsh_pairs": welsh_pairs,
         "themes_true": len(set(themes_true)),
         "themes_pred": len(set(themes_pred)),
         "match_kinds": dict(Counter(o["match"] for o in out)),

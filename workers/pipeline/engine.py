@@ -25,6 +25,7 @@ from workers.pipeline.normalise import Normalised, normalise
 from workers.pipeline.personal_data import find_personal_data, flag_personal_data, redact
 from workers.pipeline.themes import Theme, ThemeAssignment, ThemeClassifier, load_seed_taxonomy
 from workers.pipeline.themes.groups import group_theme
+from workers.pipeline.welsh import read_welsh
 
 #: Flags that send a question to the moderation queue instead of the agenda.
 BLOCKING = frozenset({ABUSE, SPAM, OUT_OF_SCOPE})
@@ -138,9 +139,9 @@ class Pipeline:
             flags.append(item_flags)
             redacted.append(redact(n.clean, found))
         clock.lap("moderate")
-        masked = [
-            mask_location(n.match_text, it.location) for n, it in zip(norms, items, strict=True)
-        ]
+        # what the model reads: the text, or the English gloss of a Welsh question
+        reading = [read_welsh(n.match_text, n.clean) for n in norms]
+        masked = [mask_location(text, it.location) for text, it in zip(reading, items, strict=True)]
         vectors = self._embed(masked)
         clock.lap("embed")
         learned_flags(norms, vectors, flags, self.moderation_head)
@@ -152,7 +153,7 @@ class Pipeline:
         themed = [i for i, f in enumerate(flags) if not any(x.code in (SPAM, ABUSE) for x in f)]
         assigned = self.classifier.assign(
             vectors[themed],
-            [norms[i].match_text for i in themed],
+            [reading[i] for i in themed],
             [items[i].id for i in themed],
             normalised=True,
         ) if themed else []  # fmt: skip
@@ -172,7 +173,7 @@ class Pipeline:
         ]
         matching = self.layer.apply(vectors) if self.layer is not None else vectors
         rows = [
-            (item.id, norms[i].match_text, matching[i], item.location, norms[i].hash)
+            (item.id, reading[i], matching[i], item.location, norms[i].hash)
             for i, item in enumerate(items)
         ]
         clean = [i for i in range(len(items)) if not blocked[i]]
@@ -268,17 +269,17 @@ class Pipeline:
     def place_stored(
         self,
         item_id: str,
-        match_text: str,
+        norm: Normalised,
         vector: np.ndarray,
         location: str | None,
-        text_hash: str,
         theme: str | None = None,
     ) -> None:
         """Place a question analysed before (by another process) from its stored model
-        vector, through the same learned layer as :meth:`analyse`."""
+        vector, reading its text and through the same learned layer as :meth:`analyse`."""
         if self.layer is not None:
             vector = self.layer.apply(vector[None])[0]
-        self.dedupe.place(item_id, match_text, vector, location, text_hash, theme=theme)
+        reading = read_welsh(norm.match_text, norm.clean)
+        self.dedupe.place(item_id, reading, vector, location, norm.hash, theme=theme)
 
     def pin_group(self, item_id: str, group_key: str) -> None:
         """Staff placed ``item_id`` in the group keyed ``group_key``: never undone."""
