@@ -6,12 +6,15 @@ its misses (``--misses``); from then on it is development data (``bench/data/bli
 
     .venv/bin/python -m bench.score_blind live FILE        # {"id","text","channel","author","kind"}
     .venv/bin/python -m bench.score_blind moderation FILE  # {"id","text","channel","label",...}
+    .venv/bin/python -m bench.score_blind urgent FILE      # label: urgent | not_urgent
 
 ``live`` scores the question / comment / noise decision (``kind``: precision and recall of
 each class, the confusion counts, and how many non-questions would be forwarded to grouping).
 ``moderation`` scores the blocking flags against ``label`` (ok, abuse, spam, out_of_scope):
 per-flag precision and recall (a flag counts when raised, whatever else is raised) and the
-confusion of the label with the first blocking flag.
+confusion of the label with the first blocking flag. ``urgent`` scores the possible-emergency
+mark (a flag with ``urgent`` set) against ``label`` (urgent, not_urgent), and how many urgent
+items were at least held for a person by another flag.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from workers.pipeline.engine import BLOCKING, Analysis, Item, Pipeline
 from workers.pipeline.moderation import ABUSE, OUT_OF_SCOPE, SPAM
 from workers.pipeline.moderation.head import ModerationHead
 
-__all__ = ["analyse_file", "main", "score_kind", "score_moderation"]
+__all__ = ["analyse_file", "main", "score_kind", "score_moderation", "score_urgent"]
 
 KINDS = ("question", "comment", "noise")
 LABELS = ("ok", ABUSE, SPAM, OUT_OF_SCOPE)
@@ -144,6 +147,25 @@ def score_moderation(
     }
 
 
+def _urgent(a: Analysis) -> bool:
+    return any(f.urgent for f in a.flags)
+
+
+def score_urgent(rows: Sequence[dict[str, Any]], analyses: Sequence[Analysis]) -> dict[str, Any]:
+    """Precision/recall of the possible-emergency mark; urgent items held by another flag."""
+    truth = [r["label"] == "urgent" for r in rows]
+    got = [_urgent(a) for a in analyses]
+    return {
+        "items": len(rows),
+        "truth": dict(Counter(str(r["label"]) for r in rows)),
+        "urgent": _pr(truth, got),
+        "urgent_missed_but_held": sum(
+            t and not g and a.blocked for t, g, a in zip(truth, got, analyses, strict=True)
+        ),
+        "not_urgent_held": sum(not t and a.blocked for t, a in zip(truth, analyses, strict=True)),
+    }
+
+
 def _commit() -> str:
     try:
         run = lambda *cmd: subprocess.run(cmd, capture_output=True, text=True, check=True)  # noqa: E731
@@ -157,7 +179,12 @@ def _commit() -> str:
 def _misses(rows: Sequence[dict[str, Any]], analyses: Sequence[Analysis], task: str) -> None:
     for r, a in zip(rows, analyses, strict=True):
         want = r["kind"] if task == "live" else r["label"]
-        got = a.kind.value if task == "live" else _first_blocking(a)
+        if task == "live":
+            got = a.kind.value
+        elif task == "urgent":
+            got = "urgent" if _urgent(a) else "not_urgent"
+        else:
+            got = _first_blocking(a)
         if want != got:
             reasons = "; ".join(f"{f.code}: {f.reason}" for f in a.flags)
             print(
@@ -168,7 +195,7 @@ def _misses(rows: Sequence[dict[str, Any]], analyses: Sequence[Analysis], task: 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("task", choices=("live", "moderation"))
+    parser.add_argument("task", choices=("live", "moderation", "urgent"))
     parser.add_argument("path", type=Path)
     parser.add_argument(
         "--misses",
@@ -178,7 +205,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     rows = read_set(args.path)
     analyses = analyse_file(rows)
-    scorer = score_kind if args.task == "live" else score_moderation
+    scorers = {"live": score_kind, "moderation": score_moderation, "urgent": score_urgent}
+    scorer = scorers[args.task]
     result = {"set": args.path.name, "commit": _commit(), **scorer(rows, analyses)}
     json.dump(result, sys.stdout, indent=1)
     print()

@@ -219,7 +219,7 @@ def load_board(
         matching=len(shown),
         page=page,
         pages=pages,
-        flagged=flagged,
+        flagged=sorted(flagged, key=lambda m: not m.urgent),
         total_cards=len(ordered),
         total_questions=sum(len(c.members) for c in ordered) + len(flagged),
         themes=themes,

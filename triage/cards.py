@@ -39,6 +39,11 @@ class Member:
         return _decode(self.flag_reasons_json)
 
     @property
+    def urgent(self) -> bool:
+        """Possibly an emergency happening now: listed first, the sender told to call 999."""
+        return any(f.get("urgent") for f in self.flag_reasons if isinstance(f, dict))
+
+    @property
     def suggestions(self) -> list[dict[str, Any]]:
         """Candidate groups from the worker, best first."""
         return _decode(self.suggestions_json)

@@ -35,6 +35,7 @@ from workers.learning.layer import LearnedLayer
 from workers.learning.store import latest_version_id, load_layer
 from workers.pipeline.embedding import default_embedder
 from workers.pipeline.engine import Analysis, Item, Pipeline, StageClock, is_new
+from workers.pipeline.flags import Flag
 from workers.pipeline.normalise import normalise
 from workers.pipeline.themes import ThemeClassifier
 from workers.pipeline_lock import pipeline_lock
@@ -179,7 +180,7 @@ def _store(
             "status": QuestionStatus.FLAGGED if a.blocked else QuestionStatus.NEW,
             "kind": a.kind,
             "flags": a.flag_codes,
-            "flag_reasons": [{"code": f.code, "reason": f.reason} for f in a.flags],
+            "flag_reasons": [_flag_reason(f) for f in a.flags],
             "group_id": group_id,
             "theme_id": theme_id,
             "match_kind": a.match.kind.value,
@@ -202,6 +203,14 @@ def _store(
     if ids:
         state.last_question_id = max(state.last_question_id, max(ids))
     return ids
+
+
+def _flag_reason(flag: Flag) -> dict[str, object]:
+    """A flag as stored: {"code", "reason"}, and "urgent": true for a possible emergency."""
+    out: dict[str, object] = {"code": flag.code, "reason": flag.reason}
+    if flag.urgent:
+        out["urgent"] = True
+    return out
 
 
 def _suggestions(

@@ -20,3 +20,5 @@ class Flag:
     """One of ``abuse``, ``spam``, ``out_of_scope``, ``personal_data``."""
     reason: str
     """Human-readable for staff; never repeats personal data or an unmasked profanity."""
+    urgent: bool = False
+    """Possibly an emergency happening now: staff see it first and answer "call 999"."""

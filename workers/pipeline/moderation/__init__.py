@@ -44,6 +44,9 @@ Out of scope
     vehicles caught on camera, prosecution). A council topic next to a crime word is in
     scope: "the street lights go off at midnight and there have been three burglaries".
     Roads policing (speeding, dangerous or obstructive parking, road safety) is in scope.
+    Possibly an emergency happening now (:mod:`.urgent`: a knife outside my house right
+    now, someone collapsed, is anyone coming): out of scope and marked ``urgent``, so staff
+    see it first and tell the sender to call 999.
 
 Where it lives: this package's modules :mod:`.lexicon` (the word lexicon and disguised
 spellings), :mod:`.abuse` (insult targeting, threats), :mod:`.spam`, :mod:`.scope` (out of
@@ -60,6 +63,7 @@ from workers.pipeline.flags import ABUSE, OUT_OF_SCOPE, PERSONAL_DATA, SPAM, Fla
 from workers.pipeline.moderation.abuse import abuse_reasons
 from workers.pipeline.moderation.scope import scope_reason
 from workers.pipeline.moderation.spam import spam_reasons
+from workers.pipeline.moderation.urgent import urgent_reason
 from workers.pipeline.normalise import Normalised
 from workers.pipeline.repeats import RepeatTracker
 
@@ -91,7 +95,10 @@ def moderate(n: Normalised) -> list[Flag]:
     spam = spam_reasons(n, word_list, words)
     if spam:
         flags.append(Flag(SPAM, "; ".join(spam)))
+    urgent = urgent_reason(n.match_text)
     scope = scope_reason(n.match_text, words)
-    if scope:
+    if urgent:
+        flags.append(Flag(OUT_OF_SCOPE, "; ".join(filter(None, (urgent, scope))), urgent=True))
+    elif scope:
         flags.append(Flag(OUT_OF_SCOPE, scope))
     return flags

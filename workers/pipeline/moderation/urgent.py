@@ -1,0 +1,119 @@
+"""Possibly an emergency happening now: a live comment that needs "call 999", not the agenda.
+
+During the broadcast someone may post about a crime in progress, a person in danger, a fire,
+a crash or someone collapsed, instead of calling 999. Such an item is out of scope for the
+meeting and must not wait in the queue like the others: it is flagged out of scope with
+``urgent`` set, and the staff board lists it first, marked as a possible emergency, so that
+someone answers the sender with the 999 advice at once.
+
+Two things must both be there: an *incident* (a weapon, violence being done, fire, a crash,
+someone hurt or missing, a break-in, a dangerous driver on the road) and *now* (it is
+happening or has just happened, here: "right now", "outside my house", "still there", "is
+anyone coming", "send someone"). A subject alone ("what is being done about knife crime",
+"my car was broken into last month") is an ordinary question.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["urgent_reason"]
+
+_INCIDENTS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (label, re.compile(pattern))
+    for label, pattern in (
+        (
+            "a weapon",
+            r"\b(?:(?:a|with a|has a|got a|holding a|waving a|carrying a) "
+            r"(?:knife|machete|blade|gun|shotgun|axe|baseball bat|bat|crowbar|hammer)"
+            r"|knives out|armed (?:man|men|people|lads|gang)|been (?:stabbed|shot)"
+            r"|stabbing|shots fired|gunshots?)\b",
+        ),
+        (
+            "violence",
+            r"\b(?:being (?:hit|beaten|attacked|assaulted|stabbed|kicked|punched|"
+            r"strangled|dragged|threatened|chased|followed|robbed|mugged)"
+            r"|(?:beating|attacking|kicking|punching|hitting) (?:a|him|her|someone|"
+            r"somebody|them|the|an|this|that|my)"
+            r"|(?:massive|big|huge|mass) (?:fight|brawl)|fighting in the|"
+            r"screaming for help|kidnapped|grabbed a|dragged (?:a|her|him) into)\b",
+        ),
+        (
+            "fire",
+            r"\b(?:on fire|fire in|fire at|fire behind|fire on|house fire|car fire"
+            r"|smoke everywhere|smoke pouring|flames|ablaze|setting fire|set fire)\b",
+        ),
+        (
+            "a crash",
+            r"\b(?:crash(?:ed)? (?:on|at|in|outside|near|just)|(?:bad|serious|major|"
+            r"nasty|big) (?:crash|accident|collision)|car (?:has )?overturned|"
+            r"been (?:knocked|run) (?:down|over)|hit by a (?:car|van|lorry))\b",
+        ),
+        (
+            "someone hurt",
+            r"\b(?:collapsed|unconscious|not breathing|isnt breathing|"
+            r"is bleeding|bleeding (?:badly|heavily|everywhere)|overdos\w+|"
+            r"having a (?:fit|seizure|heart attack)|lying in the (?:road|street))\b",
+        ),
+        (
+            "someone missing",
+            r"\b(?:cant find my|can not find my|cannot find my|"
+            r"(?:son|daughter|child|kid|boy|girl|mum|dad|nan) (?:is|has gone) "
+            r"missing|missing (?:child|girl|boy|toddler) (?:in|at|near|from))\b",
+        ),
+        (
+            "a break-in",
+            r"\b(?:(?:breaking|broke|broken) in(?:to)? (?:right now|now|next door|"
+            r"as we speak)|someone (?:is )?(?:in|inside) my (?:house|home|garden|shed|"
+            r"garage|car)|trying (?:to get in|the doors?|(?:car )?door handles)|"
+            r"kicking (?:my|the|our) door|intruders?)\b",
+        ),
+        (
+            "a dangerous driver",
+            r"\b(?:(?:drunk|drink) driv\w+ (?:on|heading|going|swerving|just)"
+            r"|swerving (?:all over|across|on)|wrong way (?:on|down) the)\b",
+        ),
+        (
+            "vandalism in progress",
+            r"\b(?:smashing|smashed) (?:up )?(?:the|a|my|our|car|cars|"
+            r"windows|shop)\b.*\b(?:still there|right now|now)\b",
+        ),
+    )
+)
+
+_NOW = re.compile(
+    r"\b(?:right now|happening now|as we speak|at the moment|just now|this minute|"
+    r"still (?:there|here|going on|at it|outside|inside|in the)|outside (?:my|our|the) (?:house|"
+    r"home|door|window|flat|shop|school)|next door|in my (?:garden|house|street|road|shed)|"
+    r"on my (?:road|street|drive)|at my door|is anyone coming|anyone coming|someone come|"
+    r"send (?:someone|somebody|help|the police|police|an officer|officers)|please help|"
+    r"help me|help us|need (?:the )?police|need help|hurry|what do i do|who do i call|"
+    r"(?:im|i am|were|we are) (?:scared|terrified|hiding)|can (?:hear|see) (?:them|him|her|"
+    r"it|a|the|someone|somebody|shouting|screaming)|just (?:seen|saw|witnessed|heard)|"
+    r"(?:is|are) (?:happening|going on) (?:now|outside|here)|avoid the area|"
+    r"heading (?:towards|for|down|up|north|south|east|west|into))\b"
+)
+
+# Told as past, habitual or hypothetical: a question about an emergency, not one.
+_NOT_NOW = re.compile(
+    r"\b(?:(?:rang|called|phoned|dialled|rung|had to call|had to ring) "
+    r"(?:999|101|the police|police)|"
+    r"(?:last|every|each) (?:night|week|weekend|month|year|day|time|summer|winter|evening)|"
+    r"yesterday|ago|(?:999|101) or (?:999|101)|is (?:it|that|this) (?:999|101)|"
+    r"what (?:should|do) (?:i|we|people) do if|if (?:i|we|you|someone) (?:see|sees|saw)|"
+    r"carr(?:y|ies|ying) (?:a )?knives|carr(?:y|ies|ying) a knife)\b"
+)
+
+
+def urgent_reason(match_text: str) -> str | None:
+    """Why ``match_text`` may be an emergency happening now, or None."""
+    now = _NOW.search(match_text)
+    if now is None or _NOT_NOW.search(match_text):
+        return None
+    for label, pattern in _INCIDENTS:
+        if pattern.search(match_text):
+            return (
+                f"possibly an emergency happening now ({label}, {now.group(0)!r}): "
+                "tell the sender to call 999"
+            )
+    return None
