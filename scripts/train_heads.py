@@ -25,6 +25,7 @@ workers.pipeline.moderation.features (``scripts/moderation_fit.py``). Training d
   ``bench/data/blind/moderation*.jsonl`` (``label``; development data since their first
   contact) and the questions of the former blind grouping sets ``bench/data/blind/group*.jsonl``
   (clean: each is a genuine question for the meeting).
+* urgent (possible emergencies): see ``scripts/urgent_fit.py``.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ from moderation_fit import (  # noqa: E402
     pick_thresholds,
 )
 from moderation_fit import report as moderation_report  # noqa: E402
+from urgent_fit import fit_urgent  # noqa: E402
 
 from bench.score_blind import analyse_file, read_set, score_moderation  # noqa: E402
 from bench.training_pairs import blind_sets  # noqa: E402
@@ -255,7 +257,7 @@ def fit_moderation(
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--check", action="store_true", help="cross-validate, write nothing")
-    parser.add_argument("--only", choices=("kind", "moderation"), help="fit one head")
+    parser.add_argument("--only", choices=("kind", "moderation", "urgent"), help="fit one head")
     parser.add_argument(
         "--hold-out",
         action="append",
@@ -276,6 +278,8 @@ def main() -> int:
     if args.only in (None, "moderation"):
         target = dict.fromkeys(CODES, args.target) if args.target else TARGET_PRECISION
         heads.append(("moderation", *fit_moderation(hold_out, target)))
+    if args.only in (None, "urgent"):
+        heads.append(("urgent", *fit_urgent()))
     if args.check or hold_out:
         return 0
     for name, head, meta in heads:

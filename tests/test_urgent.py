@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
@@ -14,8 +17,10 @@ from domain.runtime import Runtime
 from tests.conftest import STAFF_EMAIL, STAFF_PASSWORD
 from workers import processing
 from workers.ingest import store_submission
+from workers.pipeline.engine import Item, Pipeline
+from workers.pipeline.linear_head import HEADS_DIR, HeadIntegrityError
 from workers.pipeline.moderation import OUT_OF_SCOPE, moderate
-from workers.pipeline.moderation.urgent import urgent_reason
+from workers.pipeline.moderation.urgent import load_urgent_head, urgent_reason
 from workers.pipeline.normalise import normalise
 
 
@@ -86,3 +91,33 @@ def test_an_urgent_comment_is_stored_flagged_and_shown_first_with_the_999_advice
     assert "machete" in flagged[0] and "Possible emergency" in flagged[0]
     assert "muppets" in flagged[1] and "Possible emergency" not in flagged[1]
     assert not any("Ludlow front desk" in item for item in flagged)
+
+
+def test_the_learned_head_marks_what_no_rule_foresaw_and_reads_welsh_through_its_gloss() -> None:
+    pipeline = Pipeline()
+    urgent = [
+        "two blokes with crowbars just jumped the fence into the builders yard on Bridge St",
+        "a van has just driven into the crowd at the Bromyard fete, people on the ground",
+        "Mae dyn yn ymosod ar ddynes tu allan i dafarn y Llew yn Nhrefyclo, dewch yn gyflym",
+    ]
+    ordinary = [
+        "How many officers are on duty in Ludlow tonight?",
+        "Burglaries in Knighton have doubled since the station closed, what is the plan?",
+        "There was a stabbing outside the Swan last year and nothing has changed",
+    ]
+    assert all(urgent_reason(normalise(t).match_text) is None for t in urgent)
+    items = [Item(id=str(i), text=t, channel="facebook") for i, t in enumerate(urgent + ordinary)]
+    marked = [any(f.urgent for f in a.flags) for a in pipeline.analyse(items)]
+    assert marked == [True] * len(urgent) + [False] * len(ordinary)
+
+
+def test_the_urgent_head_is_checked_against_its_recorded_digest(tmp_path: Path) -> None:
+    for name in ("urgent.json", "sha256sums.txt"):
+        shutil.copy(HEADS_DIR / name, tmp_path / name)
+    assert load_urgent_head(tmp_path).threshold > 0.5
+    data = json.loads((tmp_path / "urgent.json").read_text(encoding="utf-8"))
+    data["threshold"] = 0.01
+    (tmp_path / "urgent.json").write_text(json.dumps(data), encoding="utf-8")
+    load_urgent_head.cache_clear()
+    with pytest.raises(HeadIntegrityError):
+        load_urgent_head(tmp_path)

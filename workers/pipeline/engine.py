@@ -21,6 +21,7 @@ from workers.pipeline.kind import classify_kinds
 from workers.pipeline.match_rules import offered
 from workers.pipeline.moderation import ABUSE, OUT_OF_SCOPE, SPAM, Flag, RepeatTracker, moderate
 from workers.pipeline.moderation.head import ModerationHead, learned_flags
+from workers.pipeline.moderation.urgent import mark_urgent
 from workers.pipeline.normalise import Normalised, normalise
 from workers.pipeline.personal_data import find_personal_data, flag_personal_data, redact
 from workers.pipeline.themes import Theme, ThemeAssignment, ThemeClassifier, load_seed_taxonomy
@@ -145,6 +146,7 @@ class Pipeline:
         vectors = self._embed(masked)
         clock.lap("embed")
         learned_flags(norms, vectors, flags, self.moderation_head)
+        mark_urgent(norms, vectors, flags)
         spam = [any(f.code == SPAM for f in item_flags) for item_flags in flags]
         kinds = classify_kinds(norms, [it.channel for it in items], vectors, spam)
         clock.lap("classify")

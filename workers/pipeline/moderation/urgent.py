@@ -6,18 +6,32 @@ meeting and must not wait in the queue like the others: it is flagged out of sco
 ``urgent`` set, and the staff board lists it first, marked as a possible emergency, so that
 someone answers the sender with the 999 advice at once.
 
-Two things must both be there: an *incident* (a weapon, violence being done, fire, a crash,
-someone hurt or missing, a break-in, a dangerous driver on the road) and *now* (it is
-happening or has just happened, here: "right now", "outside my house", "still there", "is
-anyone coming", "send someone"). A subject alone ("what is being done about knife crime",
-"my car was broken into last month") is an ordinary question.
+Two signals mark it. The keyword rules (:func:`urgent_reason`, run with the other rules) need
+both an *incident* (a weapon, violence being done, fire, a crash, someone hurt or missing, a
+break-in, a dangerous driver on the road) and *now* (it is happening or has just happened,
+here: "right now", "outside my house", "still there", "is anyone coming", "send someone"),
+and nothing that tells it as past, habit or a what-if question. A subject alone ("what is
+being done about knife crime", "my car was broken into last month") is an ordinary question.
+A learned head (``heads/urgent.json``, :func:`mark_urgent`, run once the sentence vectors
+are there) reads the vector with the three rule cues, for the many ways people tell an
+emergency that no list foresees; its threshold is in the file.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from functools import cache
+from pathlib import Path
 
-__all__ = ["urgent_reason"]
+import numpy as np
+
+from workers.pipeline.flags import OUT_OF_SCOPE, Flag
+from workers.pipeline.linear_head import HEADS_DIR, LinearHead, read_checked
+from workers.pipeline.normalise import Normalised
+
+__all__ = ["UrgentHead", "load_urgent_head", "mark_urgent", "urgent_features", "urgent_reason"]
 
 _INCIDENTS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (label, re.compile(pattern))
@@ -117,3 +131,71 @@ def urgent_reason(match_text: str) -> str | None:
                 "tell the sender to call 999"
             )
     return None
+
+
+def _cues(match_text: str) -> list[float]:
+    return [
+        float(_NOW.search(match_text) is not None),
+        float(any(pattern.search(match_text) for _, pattern in _INCIDENTS)),
+        float(_NOT_NOW.search(match_text) is not None),
+    ]
+
+
+def urgent_features(norms: Sequence[Normalised], vectors: np.ndarray) -> np.ndarray:
+    """The head's input: each sentence vector, then the now / incident / not-now rule cues."""
+    cues = np.asarray([_cues(n.match_text) for n in norms], dtype=np.float32).reshape(-1, 3)
+    return np.hstack([np.asarray(vectors, dtype=np.float32).reshape(len(norms), -1), cues])
+
+
+@dataclass(frozen=True)
+class UrgentHead:
+    """Logistic regression over :func:`urgent_features` and the probability that marks."""
+
+    head: LinearHead
+    threshold: float
+
+    def probabilities(self, norms: Sequence[Normalised], vectors: np.ndarray) -> np.ndarray:
+        """P(urgent) for each item."""
+        return self.head.scores(urgent_features(norms, vectors))[:, 0]
+
+
+@cache
+def load_urgent_head(directory: Path = HEADS_DIR) -> UrgentHead:
+    """``<directory>/urgent.json``, its sha256 checked against ``sha256sums.txt`` there."""
+    data = read_checked("urgent", directory)
+    head = LinearHead(
+        classes=tuple(data["classes"]),
+        coef=np.asarray(data["coef"], dtype=np.float32),
+        intercept=np.asarray(data["intercept"], dtype=np.float32),
+        link=data["link"],
+    )
+    return UrgentHead(head, float(data["threshold"]))
+
+
+def mark_urgent(
+    norms: Sequence[Normalised],
+    vectors: np.ndarray,
+    flags: Sequence[list[Flag]],
+    head: UrgentHead | None = None,
+) -> None:
+    """Mark ``flags[i]`` urgent where the learned head fires and the rules did not: its
+    out-of-scope flag becomes urgent, or one is added."""
+    keep = [i for i, n in enumerate(norms) if n.match_text.strip()]
+    keep = [i for i in keep if not any(f.urgent for f in flags[i])]
+    if not keep:
+        return
+    head = head or load_urgent_head()
+    probs = head.probabilities([norms[i] for i in keep], np.asarray(vectors)[keep])
+    for i, p in zip(keep, probs, strict=True):
+        if p < head.threshold:
+            continue
+        reason = (
+            f"possibly an emergency happening now (learned model, {p:.2f}): "
+            "tell the sender to call 999"
+        )
+        scope = next((f for f in flags[i] if f.code == OUT_OF_SCOPE), None)
+        if scope is None:
+            flags[i].append(Flag(OUT_OF_SCOPE, reason, urgent=True))
+        else:
+            at = flags[i].index(scope)
+            flags[i][at] = replace(scope, reason=f"{reason}; {scope.reason}", urgent=True)
