@@ -58,24 +58,17 @@ def score(rows: Sequence[dict[str, Any]], out: Sequence[dict[str, Any]]) -> dict
     truth = [r["_ask"] for r in rows]
     pred = [o["dup_group"] for o in out]
     figures = grouping_figures(truth, pred)
-    placed = {o["id"]: o["dup_group"] for o in out if not _blocked(o)}
-    top3, counted = top3_accuracy(
+    arrivals = (
         [r["id"] for r in rows],
         {r["id"]: r["_ask"] for r in rows},
-        placed,
+        {o["id"]: o["dup_group"] for o in out if not _blocked(o)},
         {o["id"]: o["match"] != "new" for o in out},
         {o["id"]: [s["dup_group"] for s in o.get("suggestions", [])] for o in out},
     )
+    top3, counted = top3_accuracy(*arrivals)
     norms = [normalise(r["text"]) for r in rows]
     welsh = {i for i, n in enumerate(norms) if is_welsh(n.match_text, n.clean)}
-    welsh_top3, welsh_counted = top3_accuracy(
-        [r["id"] for r in rows],
-        {r["id"]: r["_ask"] for r in rows},
-        placed,
-        {o["id"]: o["match"] != "new" for o in out},
-        {o["id"]: [s["dup_group"] for s in o.get("suggestions", [])] for o in out},
-        only={rows[i]["id"] for i in welsh},
-    )
+    welsh_top3, welsh_counted = top3_accuracy(*arrivals, only={rows[i]["id"] for i in welsh})
     welsh_recall, welsh_pairs = pair_recall_of(truth, pred, welsh)
     themes_true = [str(r.get("theme")) for r in rows]
     themes_pred = [str(o["theme"]) for o in out]
