@@ -18,9 +18,11 @@ workers.pipeline.moderation.features (``scripts/moderation_fit.py``). Training d
   question mark or an asking phrase, else a comment; spam left out).
 * moderation: ``bench/data/moderation_cases.jsonl`` (``expect``),
   ``bench/data/policing_questions.jsonl`` (``flags``), ``bench/data/train/moderation.jsonl``,
-  ``moderation2.jsonl`` to ``moderation6.jsonl`` (``label``: ok, abuse, spam, out_of_scope;
+  ``moderation2.jsonl`` to ``moderation7.jsonl`` (``label``: ok, abuse, spam, out_of_scope;
   written for training; the third, fourth and sixth mostly the line between ok and out of
   scope, the fifth the line between ok and abuse: threats and hate without a swear word),
+  ``moderation7.jsonl`` (ok against out of scope: other forces, legal advice on one's own
+  case, national politics, reports through the comments),
   the live chatter of ``kind.jsonl`` (clean), the former blind sets
   ``bench/data/blind/moderation*.jsonl`` (``label``; development data since their first
   contact) and the questions of the former blind grouping sets ``bench/data/blind/group*.jsonl``
@@ -56,9 +58,15 @@ from urgent_fit import fit_urgent  # noqa: E402
 
 from bench.score_blind import analyse_file, read_set, score_moderation  # noqa: E402
 from bench.training_pairs import blind_sets  # noqa: E402
+from domain.models.enums import QuestionKind  # noqa: E402
 from workers.pipeline.dedupe import mask_location  # noqa: E402
 from workers.pipeline.embedding import default_embedder  # noqa: E402
-from workers.pipeline.kind import SOCIAL_CHANNELS, kind_features, surface_features  # noqa: E402
+from workers.pipeline.kind import (  # noqa: E402
+    SOCIAL_CHANNELS,
+    classify_kinds,
+    kind_features,
+    surface_features,
+)
 from workers.pipeline.linear_head import HEADS_DIR, LinearHead  # noqa: E402
 from workers.pipeline.moderation.head import ModerationHead  # noqa: E402
 from workers.pipeline.normalise import normalise  # noqa: E402
@@ -145,6 +153,27 @@ class ModerationSet:
         """0/1 matrix, rows × CODES."""
         return np.asarray(self.labels, dtype=int).reshape(-1, len(CODES))
 
+    def subset(self, keep: np.ndarray) -> ModerationSet:
+        """The rows where ``keep`` is true (the files read stay the same)."""
+        rows = np.flatnonzero(keep)
+        pick = lambda values: [values[i] for i in rows]  # noqa: E731
+        return ModerationSet(
+            pick(self.texts), pick(self.locations), pick(self.sources), pick(self.groups),
+            pick(self.labels), self.paths,
+        )  # fmt: skip
+
+
+def without_chatter(data: ModerationSet, vectors: np.ndarray) -> np.ndarray:
+    """Rows to keep: all but those labelled out of scope alone that the kind stage would call
+    noise as a live comment. Writers label greetings and remarks on the stream out of scope;
+    the kind stage keeps those off the agenda already, and a head that learns them holds live
+    chatter in the moderation queue ("Evening all from Ludlow")."""
+    kinds = classify_kinds([normalise(t) for t in data.texts], ["facebook"] * len(data.texts),
+                           vectors)  # fmt: skip
+    y = data.y
+    only_scope = (y[:, CODES.index("out_of_scope")] == 1) & (y.sum(axis=1) == 1)
+    return ~(only_scope & np.asarray([k is QuestionKind.NOISE for k in kinds]))
+
 
 def moderation_files() -> dict[str, Path]:
     """Every source of the moderation head, by name (the names ``--hold-out`` takes)."""
@@ -157,6 +186,7 @@ def moderation_files() -> dict[str, Path]:
         "train4": DATA / "train" / "moderation4.jsonl",
         "train5": DATA / "train" / "moderation5.jsonl",
         "train6": DATA / "train" / "moderation6.jsonl",
+        "train7": DATA / "train" / "moderation7.jsonl",
         "kind": DATA / "train" / "kind.jsonl",
     }
     for path in blind_sets("group") + blind_sets("moderation"):
@@ -231,8 +261,12 @@ def fit_moderation(
     scored through the worker pipeline with the head fitted without them.
     """
     data = moderation_data(hold_out)
+    vectors = _vectors(data.texts, data.locations)
+    keep = without_chatter(data, vectors)
+    print(f"moderation: {int((~keep).sum())} out-of-scope rows left out as live chatter")
+    data, vectors = data.subset(keep), vectors[keep]
     norms = [normalise(t) for t in data.texts]
-    features = Features(norms, _vectors(data.texts, data.locations))
+    features = Features(norms, vectors)
     y = data.y
     oof = cross_validate(features, y, data.groups)
     thresholds = pick_thresholds(oof, y, CODES, target)
