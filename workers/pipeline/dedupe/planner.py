@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from rapidfuzz import fuzz
 
-from workers.pipeline.dedupe_records import GroupMembers, PlacedItem
+from workers.pipeline.dedupe.records import GroupMembers, PlacedItem
 from workers.pipeline.grouping import GroupSums, Suggestion, rank_groups, settle
 from workers.pipeline.language import model_cannot_read
 from workers.pipeline.match_rules import MatchDecision, MatchKind
