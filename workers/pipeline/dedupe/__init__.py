@@ -37,15 +37,13 @@ Modules: :mod:`.index` (:class:`DedupeIndex`), :mod:`.planner` (how a batch is s
 against the groups), :mod:`.records` (what the index remembers of each question and group).
 """
 
-from workers.pipeline.dedupe.index import (
-    DEFAULT_JOIN_THRESHOLD,
+from workers.pipeline.dedupe.index import DedupeIndex
+from workers.pipeline.dedupe.planner import BatchRow
+from workers.pipeline.grouping import DEFAULT_JOIN_THRESHOLD, DEFAULT_SIZE_STEP, Suggestion
+from workers.pipeline.match_rules import (
     DEFAULT_NEAR_THRESHOLD,
-    DEFAULT_SIZE_STEP,
-    BatchRow,
-    DedupeIndex,
     MatchDecision,
     MatchKind,
-    Suggestion,
     mask_location,
     match_pair,
     pair_features,

@@ -18,32 +18,16 @@ from workers.pipeline.grouping import (
     DEFAULT_SIZE_STEP,
     DEFAULT_SUGGESTIONS,
     GroupSums,
-    Suggestion,
 )
 from workers.pipeline.match_rules import (
     DEFAULT_NEAR_THRESHOLD,
     DEFAULT_NEIGHBOURS,
     MatchDecision,
-    MatchKind,
     mask_location,
-    match_pair,
-    pair_features,
 )
 from workers.pipeline.vector_index import VectorIndex
 
-__all__ = [
-    "DEFAULT_JOIN_THRESHOLD",
-    "DEFAULT_NEAR_THRESHOLD",
-    "DEFAULT_SIZE_STEP",
-    "BatchRow",
-    "DedupeIndex",
-    "MatchDecision",
-    "MatchKind",
-    "Suggestion",
-    "mask_location",
-    "match_pair",
-    "pair_features",
-]
+__all__ = ["STATE_VERSION", "DedupeIndex"]
 
 STATE_VERSION = 2
 
