@@ -8,18 +8,34 @@ relative to the repository root.
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import os
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 QQP_FILE = "qqp_first10000_pairs.csv"
 COVIDQ_FILE = "covid_q_final_master_dataset.csv"
 POLICING_FILE = REPO_ROOT / "bench" / "data" / "policing_questions.jsonl"
 _POLICING_EXTRA = ("channel", "phase", "name", "theme", "flags")
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    """The rows of a JSON Lines file (blank lines skipped)."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.strip()]
+
+
+def files_sha256(paths: Sequence[Path]) -> str:
+    """One SHA-256 over the bytes of ``paths`` in order: what a fitted model was trained on."""
+    h = hashlib.sha256()
+    for p in paths:
+        h.update(p.read_bytes())
+    return h.hexdigest()
 
 
 def bench_data_dir() -> Path:

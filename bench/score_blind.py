@@ -12,9 +12,11 @@ its misses (``--misses``); from then on it is development data (``bench/data/bli
 each class, the confusion counts, and how many non-questions would be forwarded to grouping).
 ``moderation`` scores the blocking flags against ``label`` (ok, abuse, spam, out_of_scope):
 per-flag precision and recall (a flag counts when raised, whatever else is raised) and the
-confusion of the label with the first blocking flag. ``urgent`` scores the possible-emergency
-mark (a flag with ``urgent`` set) against ``label`` (urgent, not_urgent), and how many urgent
-items were at least held for a person by another flag.
+confusion of the label with the first blocking flag; beside them, ``out_of_scope_set_aside``:
+how many out-of-scope items were kept off the question list by any means (any blocking flag,
+or the kind stage calling them chatter, which never joins a group or the agenda). ``urgent``
+scores the possible-emergency mark (a flag with ``urgent`` set) against ``label`` (urgent,
+not_urgent), and how many urgent items were at least held for a person by another flag.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from bench.datasets import read_jsonl
+from domain.models.enums import QuestionKind
 from workers.pipeline.engine import BLOCKING, Analysis, Item, Pipeline
 from workers.pipeline.moderation import ABUSE, OUT_OF_SCOPE, SPAM
 from workers.pipeline.moderation.head import ModerationHead
@@ -36,12 +40,6 @@ __all__ = ["analyse_file", "main", "score_kind", "score_moderation", "score_urge
 
 KINDS = ("question", "comment", "noise")
 LABELS = ("ok", ABUSE, SPAM, OUT_OF_SCOPE)
-
-
-def read_set(path: Path) -> list[dict[str, Any]]:
-    """The rows of a JSON Lines set (blank lines skipped)."""
-    lines = path.read_text(encoding="utf-8").splitlines()
-    return [json.loads(line) for line in lines if line.strip()]
 
 
 def analyse_file(
@@ -140,6 +138,10 @@ def score_moderation(
             for code in (ABUSE, SPAM, OUT_OF_SCOPE)
         },
         "any_blocking_flag": _pr([t != "ok" for t in truth], [a.blocked for a in analyses]),
+        "out_of_scope_set_aside": _pr(
+            [t == OUT_OF_SCOPE for t in truth],
+            [a.blocked or a.kind is QuestionKind.NOISE for a in analyses],
+        ),
         "confusion_label_to_first_flag": {
             t: {g: confusion[(t, g)] for g in LABELS} for t in LABELS
         },
@@ -203,7 +205,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="also list the misses (only once first-contact figures are recorded)",
     )
     args = parser.parse_args(argv)
-    rows = read_set(args.path)
+    rows = read_jsonl(args.path)
     analyses = analyse_file(rows)
     scorers = {"live": score_kind, "moderation": score_moderation, "urgent": score_urgent}
     scorer = scorers[args.task]

@@ -19,7 +19,7 @@ import random
 from collections.abc import Iterable
 from pathlib import Path
 
-from bench.datasets import POLICING_FILE, REPO_ROOT
+from bench.datasets import POLICING_FILE, REPO_ROOT, read_jsonl
 from workers.pipeline.match_rules import mask_location
 from workers.pipeline.normalise import normalise
 
@@ -97,20 +97,16 @@ def build(exclude: Iterable[str] = ()) -> list[dict[str, str | None]]:
     """Every training triple, in a fixed order; ``exclude`` names development files to leave out
     (e.g. ``group3.jsonl``, to score a model on a set it never saw)."""
     rng = random.Random(SEED)
-    out = pairs_from_set(_read(POLICING_FILE), "dup_group", "policing_questions", rng)
+    out = pairs_from_set(read_jsonl(POLICING_FILE), "dup_group", "policing_questions", rng)
     skip = set(exclude)
     for path in development_sets():
         if path.name not in skip:
-            out += pairs_from_set(_read(path), "item", f"blind/{path.name}", rng)
+            out += pairs_from_set(read_jsonl(path), "item", f"blind/{path.name}", rng)
     for path in sorted(WRITTEN_DIR.glob("*.jsonl")):
         if path.name not in skip:
-            out += pairs_from_set(_read(path), "item", f"written/{path.name}", rng)
+            out += pairs_from_set(read_jsonl(path), "item", f"written/{path.name}", rng)
     rng.shuffle(out)
     return out
-
-
-def _read(path: Path) -> list[dict[str, object]]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
 
 
 def main() -> None:

@@ -56,7 +56,8 @@ from moderation_fit import (  # noqa: E402
 from moderation_fit import report as moderation_report  # noqa: E402
 from urgent_fit import fit_urgent  # noqa: E402
 
-from bench.score_blind import analyse_file, read_set, score_moderation  # noqa: E402
+from bench.datasets import files_sha256, read_jsonl  # noqa: E402
+from bench.score_blind import analyse_file, score_moderation  # noqa: E402
 from bench.training_pairs import blind_sets  # noqa: E402
 from domain.models.enums import QuestionKind  # noqa: E402
 from workers.pipeline.dedupe import mask_location  # noqa: E402
@@ -82,17 +83,6 @@ CODES = ("abuse", "spam", "out_of_scope")
 TARGET_PRECISION = {"abuse": 0.94, "spam": 0.94, "out_of_scope": 0.92}
 
 
-def _rows(path: Path) -> list[dict]:
-    return [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
-
-
-def _digest(paths: list[Path]) -> str:
-    h = hashlib.sha256()
-    for p in paths:
-        h.update(p.read_bytes())
-    return h.hexdigest()
-
-
 def _vectors(texts: list[str], locations: list[str | None]) -> np.ndarray:
     embedder = default_embedder()
     pairs = zip(texts, locations, strict=True)
@@ -106,12 +96,12 @@ def kind_data() -> tuple[list[str], list[str], list[str | None], list[str], list
     channels: list[str] = []
     locations: list[str | None] = []
     labels: list[str] = []
-    for r in _rows(DATA / "train" / "kind.jsonl"):
+    for r in read_jsonl(DATA / "train" / "kind.jsonl"):
         texts.append(r["text"])
         channels.append(r["channel"])
         locations.append(None)
         labels.append(r["kind"])
-    for r in _rows(DATA / "policing_questions.jsonl"):
+    for r in read_jsonl(DATA / "policing_questions.jsonl"):
         if r["channel"] not in SOCIAL_CHANNELS or "spam" in r["flags"]:
             continue
         s = surface_features(normalise(r["text"]))
@@ -210,7 +200,7 @@ def moderation_data(hold_out: frozenset[str] = frozenset()) -> ModerationSet:
         if source in hold_out:
             continue
         data.paths.append(path)
-        for r in _rows(path):
+        for r in read_jsonl(path):
             if source == "cases":
                 data.add(source, r["text"], set(r["expect"]))
             elif source == "policing":
@@ -249,7 +239,7 @@ def fit_kind(check: bool) -> tuple[LinearHead, dict]:
         model.intercept_.astype(np.float32),
         "softmax",
     )
-    return head, {"trained_on_sha256": _digest(paths), "cross_validation": report}
+    return head, {"trained_on_sha256": files_sha256(paths), "cross_validation": report}
 
 
 def fit_moderation(
@@ -275,14 +265,14 @@ def fit_moderation(
     head = fit(features, y, CODES, thresholds)
     files = moderation_files()
     for source in sorted(hold_out):
-        rows = [{"label": "ok", **r} for r in read_set(files[source])]
+        rows = [{"label": "ok", **r} for r in read_jsonl(files[source])]
         result = score_moderation(rows, analyse_file(rows, moderation_head=head))
         print(f"{source} held out of training, worker pipeline:", json.dumps(result, indent=1))
     summary = {c: cv[c]["rules_and_head"] for c in CODES}  # type: ignore[index]
     meta = {
         "precision_target": target,
         "trained_on": [str(p.relative_to(ROOT)) for p in data.paths],
-        "trained_on_sha256": _digest(data.paths),
+        "trained_on_sha256": files_sha256(data.paths),
         "cross_validation": {"rows": len(norms), "folds": FOLDS, "rules_and_head": summary},
     }
     return head, meta

@@ -14,7 +14,6 @@ mark that fires on one question in a hundred would bury the real ones.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
@@ -22,6 +21,7 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
+from bench.datasets import files_sha256, read_jsonl
 from workers.pipeline.dedupe import mask_location
 from workers.pipeline.embedding import default_embedder
 from workers.pipeline.linear_head import LinearHead
@@ -44,10 +44,6 @@ def reading_vectors(texts: list[str], locations: list[str | None]) -> np.ndarray
     return np.asarray(default_embedder().embed(masked), dtype=np.float32)
 
 
-def _rows(path: Path) -> list[dict]:
-    return [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
-
-
 def urgent_data() -> tuple[list[str], list[str | None], np.ndarray, list[str], list[Path]]:
     """Texts, locations, 0/1 labels, the source of each row, and the files read."""
     texts: list[str] = []
@@ -64,18 +60,18 @@ def urgent_data() -> tuple[list[str], list[str | None], np.ndarray, list[str], l
 
     for name in LABELLED:
         paths.append(DATA / name)
-        for r in _rows(DATA / name):
+        for r in read_jsonl(DATA / name):
             add(DATA / name, r["text"], r["label"] == "urgent")
     negatives = [*sorted((DATA / "blind").glob("group*.jsonl")), DATA / "train" / "kind.jsonl"]
     for path in negatives:
         paths.append(path)
-        for r in _rows(path):
+        for r in read_jsonl(path):
             add(path, r["text"], False, r.get("location"))
     moderation = sorted((DATA / "blind").glob("moderation*.jsonl"))
     moderation += sorted((DATA / "train").glob("moderation*.jsonl"))
     for path in moderation:
         paths.append(path)
-        for r in _rows(path):
+        for r in read_jsonl(path):
             if r.get("label") in ("ok", "abuse", "spam"):
                 add(path, r["text"], False)
     return texts, locations, np.asarray(labels), sources, paths
@@ -115,7 +111,7 @@ def fit_urgent() -> tuple[LinearHead, dict[str, object]]:
     head = LinearHead(
         ("urgent",), model.coef_.astype(np.float32), model.intercept_.astype(np.float32), "sigmoid"
     )
-    digest = _digest(paths)
+    digest = files_sha256(paths)
     meta: dict[str, object] = {
         "threshold": threshold,
         "precision_target": TARGET_PRECISION,
@@ -124,10 +120,3 @@ def fit_urgent() -> tuple[LinearHead, dict[str, object]]:
         "cross_validation": report,
     }
     return head, meta
-
-
-def _digest(paths: list[Path]) -> str:
-    h = hashlib.sha256()
-    for p in paths:
-        h.update(p.read_bytes())
-    return h.hexdigest()

@@ -310,6 +310,37 @@ def test_policing_questions_mentioning_roads_or_council_are_in_scope(text: str) 
     assert OUT_OF_SCOPE not in codes(text)
 
 
+@pytest.mark.parametrize(
+    ("text", "force"),
+    [
+        ("Why are West Midlands Police so useless in Birmingham city centre?", "west midlands"),
+        ("The Met are a disgrace, heads should roll", "metropolitan"),
+        ("Can the PCC do anything about Dyfed-Powys closing Knighton police station?", "dyfed"),
+        ("Pam mae Heddlu Dyfed-Powys wedi cau'r orsaf heddlu yn y Trallwng?", "dyfed"),
+        ("Thames Valley police have had my son's phone for 14 months. Who do I chase?", "thames"),
+    ],
+)
+def test_another_forces_business_is_out_of_scope(text: str, force: str) -> None:
+    assert f"another police force ({force}" in reason(text, OUT_OF_SCOPE)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Do you work with Gloucestershire Police on county lines?",
+        "Staffordshire has more PCSOs per head than us, why?",
+        "Kent Police solved 40% of burglaries, why can't you?",
+        "West Mercia and Warwickshire Police split the alliance: was it worth it?",
+        "Ydy Heddlu Gorllewin Mercia yn cydweithio gyda Heddlu Dyfed-Powys ar draws y ffin?",
+        "I met police officers at the village hall and they were brilliant.",
+        "The Met Office says storms tonight: will there be extra patrols on the A49?",
+        "Is British Transport Police ever on the last train out of Shrewsbury?",
+    ],
+)
+def test_other_forces_named_in_a_question_for_this_force_are_in_scope(text: str) -> None:
+    assert OUT_OF_SCOPE not in codes(text)
+
+
 # --- shape of the result -----------------------------------------------------------------------
 
 

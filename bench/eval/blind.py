@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from bench.datasets import read_jsonl
 from bench.grouping_metrics import grouping_figures, pair_recall_of, top3_accuracy
 from bench.metrics import v_measure
 from workers.batch import cluster
@@ -34,7 +35,7 @@ INPUT_FIELDS = ("id", "text", "channel", "name", "location")
 
 def load(path: Path, ask_field: str = "ask") -> list[dict[str, Any]]:
     """Rows of a labelled set; ``ask_field`` names the group-level label."""
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    rows = read_jsonl(path)
     for row in rows:
         row["_ask"] = str(row[ask_field])
     return rows

@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from bench.datasets import read_jsonl
 from bench.eval.themes import CachedEmbedder
 from bench.metrics import v_measure
 from domain.models.enums import QuestionKind
@@ -94,7 +95,7 @@ class Setting:
 
 def capture(path: Path, ask_field: str, pipeline: Pipeline) -> Captured:
     """Run ``path`` through ``pipeline`` as ``openfloor cluster`` does, keeping the parts."""
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    rows = read_jsonl(path)
     fields = ("id", "text", "channel", "name", "location")
     source = io.StringIO("".join(json.dumps({k: r.get(k) for k in fields}) + "\n" for r in rows))
     items = list(read_items(source))

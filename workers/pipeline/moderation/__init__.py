@@ -44,13 +44,17 @@ Out of scope
     vehicles caught on camera, prosecution). A council topic next to a crime word is in
     scope: "the street lights go off at midnight and there have been three burglaries".
     Roads policing (speeding, dangerous or obstructive parking, road safety) is in scope.
+    Another police force's own business (:mod:`.forces`: "why are West Midlands Police so
+    useless in Birmingham"), unless the question names this force too or is about working
+    with or comparing with the other one.
     Possibly an emergency happening now (:mod:`.urgent`: a knife outside my house right
     now, someone collapsed, is anyone coming): out of scope and marked ``urgent``, so staff
     see it first and tell the sender to call 999.
 
 Where it lives: this package's modules :mod:`.lexicon` (the word lexicon and disguised
 spellings), :mod:`.abuse` (insult targeting, threats), :mod:`.spam`, :mod:`.scope` (out of
-scope), :mod:`.keyword_rules` (the trigger-gated regex rules the tables are made of),
+scope), :mod:`.forces` (another force's business), :mod:`.keyword_rules` (the
+trigger-gated regex rules the tables are made of),
 :mod:`.features` and :mod:`.head` (the learned flags); :mod:`workers.pipeline.flags`
 (:class:`Flag` and the flag codes) and :mod:`workers.pipeline.repeats` (:class:`RepeatTracker`).
 This module holds :func:`moderate` and re-exports the public
@@ -61,6 +65,7 @@ from __future__ import annotations
 
 from workers.pipeline.flags import ABUSE, OUT_OF_SCOPE, PERSONAL_DATA, SPAM, Flag
 from workers.pipeline.moderation.abuse import abuse_reasons
+from workers.pipeline.moderation.forces import other_force_reason
 from workers.pipeline.moderation.scope import scope_reason
 from workers.pipeline.moderation.spam import spam_reasons
 from workers.pipeline.moderation.urgent import urgent_reason
@@ -96,7 +101,7 @@ def moderate(n: Normalised) -> list[Flag]:
     if spam:
         flags.append(Flag(SPAM, "; ".join(spam)))
     urgent = urgent_reason(n.match_text)
-    scope = scope_reason(n.match_text, words)
+    scope = scope_reason(n.match_text, words) or other_force_reason(n.match_text, words)
     if urgent:
         flags.append(Flag(OUT_OF_SCOPE, "; ".join(filter(None, (urgent, scope))), urgent=True))
     elif scope:
