@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -119,26 +119,27 @@ _NOT_NOW = re.compile(
 )
 
 
+@lru_cache(maxsize=4096)
+def _read(match_text: str) -> tuple[str | None, str | None, bool]:
+    """The rule cues of one text: its "now" words, its first incident's label, and whether
+    it is told as past, habit or a what-if. Cached: the rules and the learned head's cues
+    read the same batch one after the other."""
+    now = _NOW.search(match_text)
+    incident = next((label for label, p in _INCIDENTS if p.search(match_text)), None)
+    return (now.group(0) if now else None), incident, _NOT_NOW.search(match_text) is not None
+
+
 def urgent_reason(match_text: str) -> str | None:
     """Why ``match_text`` may be an emergency happening now, or None."""
-    now = _NOW.search(match_text)
-    if now is None or _NOT_NOW.search(match_text):
+    now, incident, not_now = _read(match_text)
+    if now is None or incident is None or not_now:
         return None
-    for label, pattern in _INCIDENTS:
-        if pattern.search(match_text):
-            return (
-                f"possibly an emergency happening now ({label}, {now.group(0)!r}): "
-                "tell the sender to call 999"
-            )
-    return None
+    return f"possibly an emergency happening now ({incident}, {now!r}): tell the sender to call 999"
 
 
 def _cues(match_text: str) -> list[float]:
-    return [
-        float(_NOW.search(match_text) is not None),
-        float(any(pattern.search(match_text) for _, pattern in _INCIDENTS)),
-        float(_NOT_NOW.search(match_text) is not None),
-    ]
+    now, incident, not_now = _read(match_text)
+    return [float(now is not None), float(incident is not None), float(not_now)]
 
 
 def urgent_features(norms: Sequence[Normalised], vectors: np.ndarray) -> np.ndarray:
