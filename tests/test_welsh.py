@@ -8,6 +8,7 @@ from workers.pipeline.engine import Item, Pipeline
 from workers.pipeline.language import model_cannot_read
 from workers.pipeline.normalise import normalise
 from workers.pipeline.welsh import (
+    as_read,
     gloss,
     is_welsh,
     load_glossary,
@@ -134,3 +135,28 @@ def test_a_welsh_question_finds_the_english_group_that_asks_the_same(pipeline: P
     assert own[0] != pipeline.dedupe.group_of("e3")
     assert own[1] != patrols
     assert all(a.theme is not None for a in welsh)
+
+
+def test_as_read_gives_the_learned_stages_the_gloss_and_leaves_english_alone() -> None:
+    welsh = normalise("Pam nad oes heddlu yn y dref?")
+    read = as_read(welsh, SMALL)
+    assert read.match_text == read_welsh(welsh.match_text, welsh.clean, SMALL)
+    assert read.match_text != welsh.match_text
+    assert (read.clean, read.hash) == (welsh.clean, welsh.hash)  # staff and dedupe keys unchanged
+    english = normalise("Why are there no police in the town?")
+    assert as_read(english, SMALL) is english
+
+
+def test_the_moderation_head_reads_welsh_through_its_gloss(pipeline: Pipeline) -> None:
+    # No Welsh word is on any list: only the learned head, reading the gloss, can see these.
+    abusive, spam, question = pipeline.analyse(
+        [Item(id="a", text="Mae'r prif gwnstabl yn gelwyddgi diog. Gobeithio bydd rhywun yn "
+              "rhoi crasfa iddo fe.", channel="facebook"),
+         Item(id="s", text="Prynwch bitcoin nawr, elw mawr bob dydd, cliciwch y ddolen",
+              channel="facebook"),
+         Item(id="q", text="Beth mae'r heddlu yn ei wneud am gyffuriau yn y Trallwng?",
+              channel="facebook")]
+    )  # fmt: skip
+    assert "abuse" in abusive.flag_codes
+    assert "spam" in spam.flag_codes
+    assert not question.blocked

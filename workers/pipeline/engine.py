@@ -26,7 +26,7 @@ from workers.pipeline.normalise import Normalised, normalise
 from workers.pipeline.personal_data import find_personal_data, flag_personal_data, redact
 from workers.pipeline.themes import Theme, ThemeAssignment, ThemeClassifier, load_seed_taxonomy
 from workers.pipeline.themes.groups import group_theme
-from workers.pipeline.welsh import read_welsh
+from workers.pipeline.welsh import as_read, read_welsh
 
 #: Flags that send a question to the moderation queue instead of the agenda.
 BLOCKING = frozenset({ABUSE, SPAM, OUT_OF_SCOPE})
@@ -141,11 +141,12 @@ class Pipeline:
             redacted.append(redact(n.clean, found))
         clock.lap("moderate")
         # what the model reads: the text, or the English gloss of a Welsh question
-        reading = [read_welsh(n.match_text, n.clean) for n in norms]
+        read = [as_read(n) for n in norms]
+        reading = [r.match_text for r in read]
         masked = [mask_location(text, it.location) for text, it in zip(reading, items, strict=True)]
         vectors = self._embed(masked)
         clock.lap("embed")
-        learned_flags(norms, vectors, flags, self.moderation_head)
+        learned_flags(read, vectors, flags, self.moderation_head)
         mark_urgent(norms, vectors, flags)
         spam = [any(f.code == SPAM for f in item_flags) for item_flags in flags]
         kinds = classify_kinds(norms, [it.channel for it in items], vectors, spam)

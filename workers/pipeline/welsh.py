@@ -18,16 +18,18 @@ import json
 import re
 import unicodedata
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from workers.pipeline.embedding import TOKENIZER_PATH
 from workers.pipeline.language import looks_welsh
+from workers.pipeline.normalise import Normalised
 from workers.pipeline.wordlists import DIRECTORY
 
 __all__ = [
     "Glossary",
     "WelshReading",
+    "as_read",
     "gloss",
     "is_welsh",
     "load_glossary",
@@ -180,3 +182,10 @@ def read_welsh(match_text: str, clean: str, glossary: Glossary | None = None) ->
         return match_text
     reading = gloss(clean, glossary)
     return reading.gloss if reading.known >= MIN_KNOWN and reading.gloss else match_text
+
+
+def as_read(n: Normalised, glossary: Glossary | None = None) -> Normalised:
+    """``n`` as the learned stages read it: its ``match_text`` the English gloss when it is
+    Welsh the glossary mostly knows (:func:`read_welsh`); staff still read ``clean``."""
+    reading = read_welsh(n.match_text, n.clean, glossary)
+    return n if reading == n.match_text else replace(n, match_text=reading)
