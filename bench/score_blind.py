@@ -123,6 +123,16 @@ def _first_blocking(a: Analysis) -> str:
     return "ok"
 
 
+def _set_aside(truth: Sequence[str], analyses: Sequence[Analysis]) -> dict[str, float]:
+    """Out-of-scope items kept off the question list by any means, and ok ones kept off too."""
+    aside = [a.blocked or a.kind is QuestionKind.NOISE for a in analyses]
+    oos = [s for t, s in zip(truth, aside, strict=True) if t == OUT_OF_SCOPE]
+    return {
+        "recall": round(sum(oos) / len(oos), 3) if oos else 1.0,
+        "ok_set_aside": sum(s for t, s in zip(truth, aside, strict=True) if t == "ok"),
+    }
+
+
 def score_moderation(
     rows: Sequence[dict[str, Any]], analyses: Sequence[Analysis]
 ) -> dict[str, Any]:
@@ -138,10 +148,7 @@ def score_moderation(
             for code in (ABUSE, SPAM, OUT_OF_SCOPE)
         },
         "any_blocking_flag": _pr([t != "ok" for t in truth], [a.blocked for a in analyses]),
-        "out_of_scope_set_aside": _pr(
-            [t == OUT_OF_SCOPE for t in truth],
-            [a.blocked or a.kind is QuestionKind.NOISE for a in analyses],
-        ),
+        "out_of_scope_set_aside": _set_aside(truth, analyses),
         "confusion_label_to_first_flag": {
             t: {g: confusion[(t, g)] for g in LABELS} for t in LABELS
         },
