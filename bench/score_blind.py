@@ -14,9 +14,10 @@ each class, the confusion counts, and how many non-questions would be forwarded 
 per-flag precision and recall (a flag counts when raised, whatever else is raised) and the
 confusion of the label with the first blocking flag; beside them, ``out_of_scope_set_aside``:
 how many out-of-scope items were kept off the question list by any means (any blocking flag,
-or the kind stage calling them chatter, which never joins a group or the agenda). ``urgent``
-scores the possible-emergency mark (a flag with ``urgent`` set) against ``label`` (urgent,
-not_urgent), and how many urgent items were at least held for a person by another flag.
+or the kind stage calling them a comment or chatter that joins no group: never forwarded).
+``urgent`` scores the possible-emergency mark (a flag with ``urgent`` set) against ``label``
+(urgent, not_urgent), and how many urgent items were at least held for a person by another
+flag.
 """
 
 from __future__ import annotations
@@ -31,7 +32,6 @@ from pathlib import Path
 from typing import Any
 
 from bench.datasets import read_jsonl
-from domain.models.enums import QuestionKind
 from workers.pipeline.engine import BLOCKING, Analysis, Item, Pipeline
 from workers.pipeline.moderation import ABUSE, OUT_OF_SCOPE, SPAM
 from workers.pipeline.moderation.head import ModerationHead
@@ -125,7 +125,7 @@ def _first_blocking(a: Analysis) -> str:
 
 def _set_aside(truth: Sequence[str], analyses: Sequence[Analysis]) -> dict[str, float]:
     """Out-of-scope items kept off the question list by any means, and ok ones kept off too."""
-    aside = [a.blocked or a.kind is QuestionKind.NOISE for a in analyses]
+    aside = [not a.forwarded for a in analyses]
     oos = [s for t, s in zip(truth, aside, strict=True) if t == OUT_OF_SCOPE]
     return {
         "recall": round(sum(oos) / len(oos), 3) if oos else 1.0,
