@@ -341,6 +341,47 @@ def test_other_forces_named_in_a_question_for_this_force_are_in_scope(text: str)
     assert OUT_OF_SCOPE not in codes(text)
 
 
+@pytest.mark.parametrize(
+    ("text", "town"),
+    [
+        ("Burglaries in Tewkesbury are through the roof, please help us", "tewkesbury"),
+        ("Drug dealing at Wolverhampton bus station is blatant, why does nobody stop it", "wolv"),
+        ("What are you doing about knife crime in Birmingham city centre?", "birmingham"),
+        ("Shoplifting in Stratford-upon-Avon town centre has become blatant.", "stratford"),
+        ("The police presence in Ellesmere Port has collapsed.", "ellesmere port"),
+    ],
+)
+def test_crime_in_another_forces_area_is_out_of_scope(text: str, town: str) -> None:
+    assert f"another force's area ({town}" in reason(text, OUT_OF_SCOPE)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Gangs from Birmingham are dealing in Redditch, what is being done?",
+        "Dealers bring drugs from Brum on the train every day",
+        "Cars race up and down the Coventry Highway every Friday night",
+        "Racing round Stafford Park industrial estate at 2am",
+        "Speeding through Hanley Swan is ridiculous",
+        "Is knife crime here as bad as Birmingham yet?",
+        "Burglars come over the border from Tewkesbury into Upton",
+        "The police presence in Ellesmere has collapsed since the station shut.",
+    ],
+)
+def test_another_area_named_in_a_question_about_this_one_is_in_scope(text: str) -> None:
+    assert OUT_OF_SCOPE not in codes(text)
+
+
+def test_every_area_belongs_to_a_listed_force() -> None:
+    first_names = {
+        line.split(":", 1)[-1].split("|")[0].strip().rstrip("*")
+        for line in read_wordlist("police_forces.txt")
+    }
+    areas = [line.split(": ", 1)[0] for line in read_wordlist("force_areas.txt")]
+    assert areas[0] == "home"
+    assert set(areas[1:]) <= first_names
+
+
 # --- shape of the result -----------------------------------------------------------------------
 
 

@@ -44,16 +44,17 @@ Out of scope
     vehicles caught on camera, prosecution). A council topic next to a crime word is in
     scope: "the street lights go off at midnight and there have been three burglaries".
     Roads policing (speeding, dangerous or obstructive parking, road safety) is in scope.
-    Another police force's own business (:mod:`.forces`: "why are West Midlands Police so
-    useless in Birmingham"), unless the question names this force too or is about working
-    with or comparing with the other one.
+    Another police force's own business or area (:mod:`.forces`: "why are West Midlands
+    Police so useless", "burglaries in Tewkesbury are through the roof"), unless the question
+    names this force or one of its towns too, or is about crossing the border, working with
+    or comparing with the other one. Not raised on top of an abuse or spam flag.
     Possibly an emergency happening now (:mod:`.urgent`: a knife outside my house right
     now, someone collapsed, is anyone coming): out of scope and marked ``urgent``, so staff
     see it first and tell the sender to call 999.
 
 Where it lives: this package's modules :mod:`.lexicon` (the word lexicon and disguised
 spellings), :mod:`.abuse` (insult targeting, threats), :mod:`.spam`, :mod:`.scope` (out of
-scope), :mod:`.forces` (another force's business), :mod:`.keyword_rules` (the
+scope), :mod:`.forces` (another force's business or area), :mod:`.keyword_rules` (the
 trigger-gated regex rules the tables are made of),
 :mod:`.features` and :mod:`.head` (the learned flags); :mod:`workers.pipeline.flags`
 (:class:`Flag` and the flag codes) and :mod:`workers.pipeline.repeats` (:class:`RepeatTracker`).
@@ -101,7 +102,9 @@ def moderate(n: Normalised) -> list[Flag]:
     if spam:
         flags.append(Flag(SPAM, "; ".join(spam)))
     urgent = urgent_reason(n.match_text)
-    scope = scope_reason(n.match_text, words) or other_force_reason(n.match_text, words)
+    scope = scope_reason(n.match_text, words)
+    if scope is None and not flags:  # another force's business: unless abuse or spam says more
+        scope = other_force_reason(n.match_text, words)
     if urgent:
         flags.append(Flag(OUT_OF_SCOPE, "; ".join(filter(None, (urgent, scope))), urgent=True))
     elif scope:

@@ -1,16 +1,20 @@
-"""Out of scope: another police force's own business.
+"""Out of scope: another police force's own business or area.
 
 The PCC holds one force to account. A question about another force ("why are West Midlands
 Police so useless in Birmingham", "Dyfed-Powys are closing Knighton station", "the Met are
-a disgrace") is for that force or its own commissioner, so staff should see it before it
-goes on. The forces are ``wordlists/police_forces.txt`` (its ``home:`` line is this
-office's own force).
+a disgrace") or about crime in another force's area ("burglaries in Tewkesbury are through
+the roof", "drug dealing at Wolverhampton bus station") is for that force or its own
+commissioner, so staff should see it before it goes on. The forces are
+``wordlists/police_forces.txt`` and their towns ``wordlists/force_areas.txt``; the ``home:``
+line of each is this office's own.
 
-Naming another force is not enough: a question stays in scope when it names the home force
-too, speaks to this office ("you", "here", "local", "our force"), or is about working with,
-comparing with or crossing into another force's area ("do you work with Gloucestershire
-Police on county lines?", "Staffordshire has more PCSOs than us, why?"); Welsh cues too
-(*cydweithio*, *ffin*, *ar y cyd*).
+Naming another force or its town is not enough. A question stays in scope when it names this
+force or one of its towns too ("gangs from Birmingham dealing in Redditch"), or is about
+crossing the border or comparing ("burglars coming over from Dudley", "Staffordshire has
+more PCSOs than us, why?"); Welsh cues too (*cydweithio*, *ffin*, *ar y cyd*). A force named
+with "you", "here" or "local" speaks to this office ("Kent Police solved 40 % of
+burglaries, why can't you?"); a town named with "you" does not ("what are you doing about
+knife crime in Birmingham?").
 """
 
 from __future__ import annotations
@@ -21,78 +25,156 @@ from functools import cache
 
 from workers.pipeline.wordlists import read_wordlist
 
-__all__ = ["ForceNames", "load_forces", "other_force_reason"]
+__all__ = ["ForceAreas", "load_areas", "other_force_reason", "parse_areas"]
 
 _AFTER = r"(?:police|constabulary|force)"
-# Working with, comparing with or crossing into another force: about this force too.
-_SHARED = re.compile(
-    r"\b(?:with|alongside|together|joint\w*|collaborat\w*|co ?operat\w*|partner\w*|"
-    r"alliance|neighbour\w*|borders?|cross border|than|compared?|comparison|versus|vs|"
-    r"same|like|learn\w*|mutual aid|both|share[sd]?|sharing|other forces|across|follow\w*|"
-    r"split\w*|merg\w*|"
+# Crossing into, working with or comparing with another force's area: about this one too.
+_CROSSING = (
+    r"alliance|neighbour\w*|borders?|cross border|across|than|compared?|comparison|versus|vs|"
+    r"same|like|as \w+ as|both|together|joint\w*|county lines|travel\w*|split\w*|merg\w*|"
+    r"over (?:in|to|the border)|"
+    r"(?:coming|come|comes|came|driving|drive|heading) (?:over|from|into|across|up|down)|"
+    # the same in Welsh: together, border, on the joint, share, merge
+    r"cydweithio|ffin|ar y cyd|rhannu|uno"
+)
+_PLACE_SHARED = re.compile(rf"\b(?:{_CROSSING}|here|our (?:area|county|town|village))\b")
+_FORCE_SHARED = re.compile(
+    rf"\b(?:{_CROSSING}|with|alongside|collaborat\w*|co ?operat\w*|partner\w*|learn\w*|"
+    r"mutual aid|share[sd]?|sharing|other forces|follow\w*|gyda|efo|"
     r"our (?:force|police|area|county|counties|officers)|you|your|here|local|"
-    # the same in Welsh: together, with, border, share, merge
-    r"cydweithio|gyda|efo|ffin|ar y cyd|rhannu|uno|"
     r"why (?:cant|dont|doesnt|isnt|arent|wont|couldnt) (?:you|we|our))\b"
 )
 # Words without which no force can be named (checked before any regex runs).
 _TRIGGERS = frozenset(
     ["police", "constabulary", "force", "heddlu", "psni", "gmp", "met", "mets", "dyfed"]
 )
+_LONGEST_PLACE = 5  # words
+# After a town's name: a street or an estate named after it ("the Coventry Highway").
+_STREET = frozenset(
+    [
+        "road",
+        "rd",
+        "street",
+        "st",
+        "highway",
+        "lane",
+        "way",
+        "avenue",
+        "ave",
+        "park",
+        "close",
+        "drive",
+        "crescent",
+        "terrace",
+    ]
+)
+# Before a town's name: going there or coming from there, which crosses into this area.
+_MOVING = frozenset(["from", "to"])
 
 
 @dataclass(frozen=True)
-class ForceNames:
-    """The home force's pattern and the other forces' pattern (group ``name``)."""
+class ForceAreas:
+    """Names of the forces and towns of their areas, this office's apart."""
 
-    home: re.Pattern[str]
-    other: re.Pattern[str]
-    names: dict[str, str]  # alias -> the force's first name, for the reason
+    home_force: re.Pattern[str]
+    other_force: re.Pattern[str]  # groups name / welsh / alone
+    force_names: dict[str, str]  # alias -> the force's first name, for the reason
+    home_places: frozenset[str]
+    other_places: dict[str, str]  # town -> its force's first name
+
+    def places(self, words: list[str]) -> tuple[list[str], bool]:
+        """The other forces' towns in ``words`` (the longest name at each word), and
+        whether this force's area is there too: one of its towns outside those
+        ("ellesmere" in "ellesmere port" is not), or a move from or to another town."""
+        found: list[str] = []
+        home = False
+        i = 0
+        while i < len(words):
+            n = 1
+            for size in range(min(_LONGEST_PLACE, len(words) - i), 0, -1):
+                name = " ".join(words[i : i + size])
+                if name not in self.other_places and name not in self.home_places:
+                    continue
+                n = size
+                if i + size < len(words) and words[i + size] in _STREET:
+                    break
+                if name in self.home_places or (i and words[i - 1] in _MOVING):
+                    home = True
+                else:
+                    found.append(name)
+                break
+            i += n
+        return found, home
 
 
 def _alternation(aliases: list[str]) -> str:
     return "|".join(re.escape(a) for a in sorted(aliases, key=len, reverse=True))
 
 
-def parse_forces(lines: list[str]) -> ForceNames:
-    """A :class:`ForceNames` from the lines of ``police_forces.txt``."""
+def _entries(line: str) -> tuple[str, list[str]]:
+    head, sep, rest = line.partition(": ")
+    label, body = (head, rest) if sep and "|" not in head else ("", line)
+    return label, [a.strip() for a in body.split("|") if a.strip()]
+
+
+def parse_areas(force_lines: list[str], area_lines: list[str]) -> ForceAreas:
+    """A :class:`ForceAreas` from the lines of ``police_forces.txt`` and ``force_areas.txt``."""
     home: list[str] = []
     named: list[str] = []
     alone: list[str] = []
-    names: dict[str, str] = {}
-    for line in lines:
-        is_home = line.startswith("home: ")
-        aliases = [a.strip() for a in line.removeprefix("home: ").split("|") if a.strip()]
+    force_names: dict[str, str] = {}
+    for line in force_lines:
+        label, aliases = _entries(line)
         first = aliases[0].rstrip("*")
         for alias in aliases:
             plain = alias.rstrip("*")
-            if is_home:
+            if label == "home":
                 home.append(plain)
                 continue
-            names[plain] = first
+            force_names[plain] = first
             (alone if alias.endswith("*") else named).append(plain)
     other = (
         rf"\b(?:(?P<name>{_alternation(named)}) {_AFTER}|heddlu (?P<welsh>{_alternation(named)})"
         rf"|(?P<alone>{_alternation(alone)}))\b(?! office)"
     )
-    return ForceNames(
-        home=re.compile(rf"\b(?:{_alternation(home)})\b"), other=re.compile(other), names=names
+    home_places: set[str] = set()
+    other_places: dict[str, str] = {}
+    for line in area_lines:
+        label, towns = _entries(line)
+        if label == "home":
+            home_places.update(towns)
+        else:
+            other_places.update(dict.fromkeys(towns, label))
+    return ForceAreas(
+        home_force=re.compile(rf"\b(?:{_alternation(home)})\b"),
+        other_force=re.compile(other),
+        force_names=force_names,
+        home_places=frozenset(home_places),
+        other_places=other_places,
     )
 
 
 @cache
-def load_forces() -> ForceNames:
-    """The forces of ``wordlists/police_forces.txt`` (read once)."""
-    return parse_forces(read_wordlist("police_forces.txt"))
+def load_areas() -> ForceAreas:
+    """The forces and towns of ``wordlists/police_forces.txt`` and ``force_areas.txt``."""
+    return parse_areas(read_wordlist("police_forces.txt"), read_wordlist("force_areas.txt"))
 
 
 def other_force_reason(match_text: str, words: frozenset[str]) -> str | None:
-    """Why ``match_text`` is another force's business, or ``None``."""
-    if _TRIGGERS.isdisjoint(words):
+    """Why ``match_text`` is another force's business or area, or ``None``."""
+    areas = load_areas()
+    others, home_place = areas.places(match_text.split())
+    if home_place or (not others and _TRIGGERS.isdisjoint(words)):
         return None
-    forces = load_forces()
-    found = forces.other.search(match_text)
-    if found is None or forces.home.search(match_text) or _SHARED.search(match_text):
+    if areas.home_force.search(match_text):
         return None
-    alias = found.group("name") or found.group("welsh") or found.group("alone")
-    return f"about another police force ({forces.names[alias]}), not this office's"
+    found = None if _TRIGGERS.isdisjoint(words) else areas.other_force.search(match_text)
+    if found is not None:
+        if _FORCE_SHARED.search(match_text):
+            return None
+        alias = found.group("name") or found.group("welsh") or found.group("alone")
+        return f"about another police force ({areas.force_names[alias]}), not this office's"
+    if not others or _PLACE_SHARED.search(match_text):
+        return None
+    town = others[0]
+    return f"about a town in another force's area ({town}: {areas.other_places[town]})"
