@@ -225,6 +225,34 @@ def test_reported_threats_and_worries_are_not_abuse(text: str) -> None:
     assert ABUSE not in codes(text)
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        'Someone sprayed "f**k the police" on the wall by the bus station. How is trust rebuilt?',
+        "Someone has sprayed 'P*KIS OUT' on the underpass again. Is this a hate crime?",
+        'Last week my husband was called a "dirty p**i" in Telford town centre.',
+        "A bloke at the bus stop called my daughter a slag and grabbed her arm. Is that a crime?",
+        'The lad next door keeps shouting "faggot" at me and my partner. Is it taken seriously?',
+        "My mate got called a f****t and shoved walking home. What is being done about it?",
+    ],
+)
+def test_words_someone_else_said_or_wrote_are_reported_not_abuse(text: str) -> None:
+    assert ABUSE not in codes(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The PCC is a useless c*nt",
+        'calling the chief a "useless prick" is fair',
+        "Card handed in at the Guildhall: 'The Commissioner is a nonce' - nothing else written",
+        "I said 'f*** off' to the PCC and meant it",
+    ],
+)
+def test_the_senders_own_words_in_quotes_are_still_abuse(text: str) -> None:
+    assert ABUSE in codes(text)
+
+
 # --- spam -------------------------------------------------------------------------------------
 
 

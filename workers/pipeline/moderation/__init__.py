@@ -25,6 +25,9 @@ Abuse
       "I know where the PCC lives", "hope he dies"), including against offenders ("dealers
       should be shot"): staff should see those. Reported threats ("he threatened to kill me")
       are not flagged.
+    * Reported words are not the sender's: a slur or swear word someone else said or wrote,
+      told by its victim or a witness ("my mate got called a f****t", "someone sprayed
+      'P*KIS OUT' on the underpass"), is not flagged (:mod:`.abuse`).
 
 Spam
     * Links, except to trusted domains (``wordlists/trusted_domains.txt``); shorteners and

@@ -4,6 +4,13 @@ Words are matched against :mod:`workers.pipeline.moderation.lexicon` sentence by
 name-calling counts only when aimed at a person (the reader, the police/PCC, the subject of
 "X is a ...", a group of people), not at an offender category. Threats and calls for
 violence are keyword rules on ``match_text``; reported threats are not flagged.
+
+Reported words are not the sender's: a slur or swear word someone else said or wrote,
+told by its victim or witness ("a man called my wife a 'fat b*tch'", "my mate got called
+a f****t", "someone sprayed 'P*KIS OUT' on the underpass"), is the subject of a hate-crime
+question, not abuse. A word counts as reported after called/shouted (at a person, or
+passive: "got called", "keeps shouting"), or inside quotation marks in a message that says
+it was shouted, sprayed, written or said.
 """
 
 from __future__ import annotations
@@ -130,6 +137,40 @@ def _insult_targets_person(tokens: list[str], i: int) -> bool:
     return False
 
 
+# Reported words (see the module docstring)
+_SHOUTING = word_set("shouted shouting shouts yelled yelling screamed screaming chanting chanted")
+_CALLING = word_set("call called calling calls") | _SHOUTING
+_CALLED_WHOM = word_set("me him her us them my our his their i")
+_CALLED_PASSIVE = word_set("was were got get gets getting been being keep keeps kept")
+_SAID_OR_WRITTEN = _SHOUTING | word_set(
+    """
+    called sprayed spray painted graffiti wrote scrawled said saying says posted
+    texted messaged galw ngalw alw galw'n ngalw'n
+    """
+)
+_QUOTED = re.compile(
+    r"[\"“”„«»]([^\"“”„«»\n]{1,60})[\"“”„«»]|(?<!\w)['‘’]([^'‘’\n]{1,60})['‘’](?!\w)"
+)
+
+
+def _unquote_reported(view: str, words: set[str]) -> str:
+    """``view`` with quoted words blanked when the message says they were said or written."""
+    if _SAID_OR_WRITTEN.isdisjoint(words):
+        return view
+    return _QUOTED.sub(lambda m: " " * len(m.group(0)), view)
+
+
+def _reported(tokens: list[str], i: int) -> bool:
+    """Is ``tokens[i]`` what someone else called a person ("called my son a ...")?"""
+    for j in range(i - 1, max(-1, i - 6), -1):
+        if tokens[j] not in _CALLING:
+            continue
+        if tokens[j] in _SHOUTING or (j + 1 < i and tokens[j + 1] in _CALLED_WHOM):
+            return True
+        return j > 0 and tokens[j - 1] in _CALLED_PASSIVE
+    return False
+
+
 # --------------------------------------------------------------------------------------------
 # Threats and calls for violence
 # --------------------------------------------------------------------------------------------
@@ -251,6 +292,7 @@ def abuse_reasons(n: Normalised, words: frozenset[str]) -> list[str]:
     view = moderation_view(n.clean)
     elongated = RUN3.search(view) is not None
     found: dict[str, list[str]] = {PROFANITY: [], SLUR: [], INSULT: []}
+    view = _unquote_reported(view, set(_tokens(view)))
     sentences = [_tokens(sentence) for sentence in _SENTENCE.split(view)]
     all_tokens: set[str] = set().union(*sentences)
     # an insult that is a sentence of its own ("Total imbecile.") is aimed at whoever the
@@ -262,6 +304,8 @@ def abuse_reasons(n: Normalised, words: frozenset[str]) -> list[str]:
             if hit is None:
                 continue
             category, word = hit
+            if _reported(tokens, i):
+                continue
             if (
                 category == INSULT
                 and not _insult_targets_person(tokens, i)
