@@ -273,6 +273,11 @@ def test_the_senders_own_words_in_quotes_are_still_abuse(text: str) -> None:
         ("Online casino bonus: 200 free spins with promo code POLICE200", "promotional"),
         ("Invest in our NFT collection and double your money", "promotional"),
         ("We buy any car for cash, call now", "promotional"),
+        ("Type AMEN if you support our police and watch what happens", "chain post"),
+        ("Copy and paste this question to every PCC page! Flood them!", "chain post"),
+        ("Stay safe from hackers with a VPN, use my code SAFE50", "promo code"),
+        ("Crash that wasn't your fault? Text CLAIM to 60777", "text to enter"),
+        ("Facing a driving ban? Motoring solicitors, no win no fee", "claims and legal"),
     ],
 )
 def test_spam(text: str, expected: str) -> None:

@@ -76,6 +76,12 @@ _PROMO = [
          r"\bask me how\b|\bmessage (?:her|him) (?:now|today|on)\b|\binheritance fund\b"
          r"|\bsignals group\b|\bwin rate\b|\bpaid to watch\b|\b(?:get|earn) \d+ an hour\b"
          r"|\bforex academy\b|\btrade like me\b|\bgot \d+ back\b", 2),
+    rule("chain post", "copy paste type share amen",
+         r"\bcopy (?:and )?paste (?:this|it)\b|\btype amen\b"
+         r"|\bshare (?:if you|this with everyone|this everywhere)\b", 2),
+    rule("promo code", "code", r"\buse (?:my |our |the )?code\b", 2),
+    rule("text to enter", "text", r"\btext [a-z]+ to \d{4,6}\b", 2),
+    rule("claims and legal services", "win fee", r"\bno win,? no fee\b", 2),
     rule("adult", "singles prescription",
          r"\bhot singles\b|\bsingles in your area\b|\bwithout (?:a )?prescription\b", 2),
     rule("sales", "buy bad instant payday seo betting strike casino giveaway dropshipping "
