@@ -234,6 +234,9 @@ def test_reported_threats_and_worries_are_not_abuse(text: str) -> None:
         "A bloke at the bus stop called my daughter a slag and grabbed her arm. Is that a crime?",
         'The lad next door keeps shouting "faggot" at me and my partner. Is it taken seriously?',
         "My mate got called a f****t and shoved walking home. What is being done about it?",
+        'Someone sprayed "kill all cops" on the underpass. Do you take that seriously?',
+        'Kids on our estate shout "oink oink" at PCSOs and nothing happens.',
+        'An officer told my son he was "a little shit" during a stop and search. Is that right?',
     ],
 )
 def test_words_someone_else_said_or_wrote_are_reported_not_abuse(text: str) -> None:
@@ -317,6 +320,8 @@ def test_not_spam(text: str) -> None:
         ("Dog fouling on the playing field is disgusting.", "dog fouling"),
         ("Will the gritters be doing the lanes this winter?", "gritting"),
         ("Why is it so hard to get a GP appointment?", "health"),
+        ("My licence has been stuck at the DVLA for 10 weeks. Can you chase it?", "licences"),
+        ("How do I appeal a bus lane fine in Worcester?", "bus lane"),
     ],
 )
 def test_council_business_is_out_of_scope(text: str, topic: str) -> None:
@@ -378,6 +383,7 @@ def test_other_forces_named_in_a_question_for_this_force_are_in_scope(text: str)
     ("text", "town"),
     [
         ("Burglaries in Tewkesbury are through the roof, please help us", "tewkesbury"),
+        ("Drug dealing in Tewkesbury is spreading up from Gloucester", "tewkesbury"),
         ("Drug dealing at Wolverhampton bus station is blatant, why does nobody stop it", "wolv"),
         ("What are you doing about knife crime in Birmingham city centre?", "birmingham"),
         ("Shoplifting in Stratford-upon-Avon town centre has become blatant.", "stratford"),

@@ -32,7 +32,7 @@ from workers.pipeline.moderation.lexicon import (
     mask,
     moderation_view,
 )
-from workers.pipeline.normalise import Normalised
+from workers.pipeline.normalise import Normalised, normalise
 from workers.pipeline.wordlists import word_set
 
 __all__ = ["abuse_reasons"]
@@ -138,24 +138,31 @@ def _insult_targets_person(tokens: list[str], i: int) -> bool:
 
 
 # Reported words (see the module docstring)
-_SHOUTING = word_set("shouted shouting shouts yelled yelling screamed screaming chanting chanted")
+_SHOUTING = word_set(
+    "shout shouted shouting shouts yelled yelling screamed screaming chanting chanted"
+)
 _CALLING = word_set("call called calling calls") | _SHOUTING
-_CALLED_WHOM = word_set("me him her us them my our his their i")
+_CALLED_WHOM = word_set("me him her us them my our his their i someone somebody people")
 _CALLED_PASSIVE = word_set("was were got get gets getting been being keep keeps kept")
 _SAID_OR_WRITTEN = _SHOUTING | word_set(
     """
-    called sprayed spray painted graffiti wrote scrawled said saying says posted
+    called sprayed spray painted graffiti wrote scrawled said saying says told posted
     texted messaged galw ngalw alw galw'n ngalw'n
     """
 )
+_FIRST_PERSON = word_set("i we ive weve id wed")
 _QUOTED = re.compile(
     r"[\"“”„«»]([^\"“”„«»\n]{1,60})[\"“”„«»]|(?<!\w)['‘’]([^'‘’\n]{1,60})['‘’](?!\w)"
 )
 
 
-def _unquote_reported(view: str, words: set[str]) -> str:
-    """``view`` with quoted words blanked when the message says they were said or written."""
-    if _SAID_OR_WRITTEN.isdisjoint(words):
+def _unquote_reported(view: str, tokens: list[str]) -> str:
+    """``view`` with quoted words blanked when the message says someone else said or wrote
+    them ("I said ..." is the sender's own)."""
+    if not any(
+        t in _SAID_OR_WRITTEN and (i == 0 or tokens[i - 1] not in _FIRST_PERSON)
+        for i, t in enumerate(tokens)
+    ):
         return view
     return _QUOTED.sub(lambda m: " " * len(m.group(0)), view)
 
@@ -292,7 +299,11 @@ def abuse_reasons(n: Normalised, words: frozenset[str]) -> list[str]:
     view = moderation_view(n.clean)
     elongated = RUN3.search(view) is not None
     found: dict[str, list[str]] = {PROFANITY: [], SLUR: [], INSULT: []}
-    view = _unquote_reported(view, set(_tokens(view)))
+    unquoted = _unquote_reported(view, _tokens(view))
+    text = n.match_text
+    if unquoted != view:  # rare: the keyword rules read the message without what it reports
+        view, text = unquoted, normalise(unquoted).match_text
+        words = frozenset(text.split())
     sentences = [_tokens(sentence) for sentence in _SENTENCE.split(view)]
     all_tokens: set[str] = set().union(*sentences)
     # an insult that is a sentence of its own ("Total imbecile.") is aimed at whoever the
@@ -322,23 +333,23 @@ def abuse_reasons(n: Normalised, words: frozenset[str]) -> list[str]:
             phrase = " ".join(m.group(0).split())
             found[PHRASES[phrase]].append(mask(phrase))
 
-    if not _F_TRIGGERS.isdisjoint(words) and _F_PHRASE.search(n.match_text):
+    if not _F_TRIGGERS.isdisjoint(words) and _F_PHRASE.search(text):
         found[PROFANITY].append("f*** off")
     reasons = []
     for category, hits in found.items():
         if hits:
             shown = ", ".join(list(dict.fromkeys(hits))[:3])
             reasons.append(f"{_ABUSE_LABELS[category]} ({shown})")
-    if _HATE.search(n.match_text, words) and not _HATE_REPORTED.search(n.match_text):
+    if _HATE.search(text, words) and not _HATE_REPORTED.search(text):
         reasons.append("hateful generalisation about a group of people")
-    if _SEXIST.search(n.match_text, words):
+    if _SEXIST.search(text, words):
         reasons.append(_SEXIST.label)
     for slogan in _SLOGANS:
-        if slogan.search(n.match_text, words):
+        if slogan.search(text, words):
             reasons.append(slogan.label)
             break
     for threat in _THREATS:
-        if threat.search(n.match_text, words):
+        if threat.search(text, words):
             reasons.append(f"threatening or violent language ({threat.label})")
             break
     return reasons

@@ -68,7 +68,7 @@ _STREET = frozenset(
         "terrace",
     ]
 )
-# Before a town's name: going there or coming from there, which crosses into this area.
+# Before a town's name: where someone or something comes from or goes to, not where it is.
 _MOVING = frozenset(["from", "to"])
 
 
@@ -83,9 +83,10 @@ class ForceAreas:
     other_places: dict[str, str]  # town -> its force's first name
 
     def places(self, words: list[str]) -> tuple[list[str], bool]:
-        """The other forces' towns in ``words`` (the longest name at each word), and
-        whether this force's area is there too: one of its towns outside those
-        ("ellesmere" in "ellesmere port" is not), or a move from or to another town."""
+        """The other forces' towns in ``words`` where something is (the longest name at each
+        word; a town after "from" or "to" is where it comes from or goes), and whether one of
+        this force's towns is there too, outside those ("ellesmere" in "ellesmere port" is
+        not)."""
         found: list[str] = []
         home = False
         i = 0
@@ -98,9 +99,9 @@ class ForceAreas:
                 n = size
                 if i + size < len(words) and words[i + size] in _STREET:
                     break
-                if name in self.home_places or (i and words[i - 1] in _MOVING):
+                if name in self.home_places:
                     home = True
-                else:
+                elif not (i and words[i - 1] in _MOVING):
                     found.append(name)
                 break
             i += n

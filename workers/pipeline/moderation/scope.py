@@ -76,6 +76,9 @@ _SCOPE_TOPICS = [
          r"\buniversal credit\b|\bbenefits? (?:claim|payment)s?\b|\bhousing benefit\b"
          r"|\bpip (?:claim|assessment)\b"),
     rule("broadband", "broadband mobile", r"\bbroadband\b|\bmobile signal\b"),
+    rule("driving licences and vehicle tax", "dvla", r"\bdvla\b"),
+    rule("parking and bus lane enforcement", "civil enforcement bus lane",
+         r"\bcivil enforcement officers?\b|\bbus lane\b"),
     rule("libraries", "library libraries", r"\blibrar(?:y|ies)\b"),
     rule("roadkill", "dead roadkill",
          r"\bdead (?:badger|fox|deer|animal|cat) on the road\b|\broadkill\b"),
