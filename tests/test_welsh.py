@@ -154,7 +154,7 @@ def test_the_moderation_head_reads_welsh_through_its_gloss(pipeline: Pipeline) -
               "rhoi crasfa iddo fe.", channel="facebook"),
          Item(id="s", text="Prynwch bitcoin nawr, elw mawr bob dydd, cliciwch y ddolen",
               channel="facebook"),
-         Item(id="q", text="Beth mae'r heddlu yn ei wneud am gyffuriau yn y Trallwng?",
+         Item(id="q", text="Beth mae'r heddlu yn ei wneud am gyffuriau yng Nghroesoswallt?",
               channel="facebook")]
     )  # fmt: skip
     assert "abuse" in abusive.flag_codes
