@@ -99,6 +99,11 @@ def test_the_shipped_glossary_reads_a_welsh_question_as_english() -> None:
         ("What is being done about the bins in Ludlow and Church Stretton?", False),
         ("Why does the PCC ignore Bryn Mawr and Pen y Bont?", False),
         ("Card from Gwen in Oswestry: do local officers speak Welsh?", False),
+        # short: two such words, and the glossary knows most of the text
+        ("Noswaith dda o Groesoswallt 👋", True),
+        ("Moch yw'r heddlu i gyd", True),
+        ("101 is a joke", False),
+        ("Hello from Bryn Mawr, Pen y Bont and Llan", False),
     ],
 )
 def test_welsh_is_told_from_english_by_words_english_does_not_have(text: str, welsh: bool) -> None:

@@ -47,6 +47,10 @@ MAX_PHRASE = 5
 #: glossary knows and English does not (besides the function-word test of ``language``).
 MIN_WELSH_WORDS = 3
 MIN_WELSH_SHARE = 0.3
+#: A short text ("Noswaith dda o Groesoswallt", "Moch yw'r heddlu i gyd") is Welsh with two
+#: such words when the glossary knows this share of all its words.
+SHORT_WELSH_WORDS = 2
+SHORT_WELSH_KNOWN = 0.7
 
 _WORD = re.compile(r"[a-z0-9]+")
 _VOWELS = "aeiouwy"
@@ -150,7 +154,9 @@ def is_welsh(match_text: str, clean: str, glossary: Glossary | None = None) -> b
     tokens = words(clean)
     english = english_words()
     hits = sum(t not in english and glossary.lookup([t], 0) is not None for t in tokens)
-    return hits >= MIN_WELSH_WORDS and hits >= MIN_WELSH_SHARE * len(tokens)
+    if hits >= MIN_WELSH_WORDS and hits >= MIN_WELSH_SHARE * len(tokens):
+        return True
+    return hits >= SHORT_WELSH_WORDS and gloss(clean, glossary).known >= SHORT_WELSH_KNOWN
 
 
 def gloss(text: str, glossary: Glossary | None = None) -> WelshReading:
