@@ -356,6 +356,7 @@ def test_policing_questions_mentioning_roads_or_council_are_in_scope(text: str) 
         ("Can the PCC do anything about Dyfed-Powys closing Knighton police station?", "dyfed"),
         ("Pam mae Heddlu Dyfed-Powys wedi cau'r orsaf heddlu yn y Trallwng?", "dyfed"),
         ("Thames Valley police have had my son's phone for 14 months. Who do I chase?", "thames"),
+        ("Can you ask the chief why Gloucestershire police never answer 101?", "gloucestershire"),
     ],
 )
 def test_another_forces_business_is_out_of_scope(text: str, force: str) -> None:
@@ -384,6 +385,7 @@ def test_other_forces_named_in_a_question_for_this_force_are_in_scope(text: str)
     [
         ("Burglaries in Tewkesbury are through the roof, please help us", "tewkesbury"),
         ("Drug dealing in Tewkesbury is spreading up from Gloucester", "tewkesbury"),
+        ("Dudley bus station is full of drugs, why isn't West Mercia doing anything??", "dudley"),
         ("Drug dealing at Wolverhampton bus station is blatant, why does nobody stop it", "wolv"),
         ("What are you doing about knife crime in Birmingham city centre?", "birmingham"),
         ("Shoplifting in Stratford-upon-Avon town centre has become blatant.", "stratford"),
@@ -419,6 +421,23 @@ def test_every_area_belongs_to_a_listed_force() -> None:
     areas = [line.split(": ", 1)[0] for line in read_wordlist("force_areas.txt")]
     assert areas[0] == "home"
     assert set(areas[1:]) <= first_names
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I want to report my neighbour for dealing from number 14, he's in now",
+        "I'd like to report a fraud. I transferred £2,300 for a caravan that doesn't exist.",
+        "Hello, I wish to report that a white van has been parked up our lane for three nights",
+    ],
+)
+def test_a_crime_reported_to_the_meeting_is_out_of_scope(text: str) -> None:
+    assert "crime report" in reason(text, OUT_OF_SCOPE)
+
+
+def test_a_report_that_leads_to_a_question_for_the_panel_is_in_scope() -> None:
+    text = "I want to report that the officers who came to my mum were brilliant. My question is"
+    assert OUT_OF_SCOPE not in codes(text + " how we get more of them in Evesham?")
 
 
 # --- shape of the result -----------------------------------------------------------------------

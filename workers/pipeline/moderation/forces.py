@@ -41,7 +41,7 @@ _PLACE_SHARED = re.compile(rf"\b(?:{_CROSSING}|here|our (?:area|county|town|vill
 _FORCE_SHARED = re.compile(
     rf"\b(?:{_CROSSING}|with|alongside|collaborat\w*|co ?operat\w*|partner\w*|learn\w*|"
     r"mutual aid|share[sd]?|sharing|other forces|follow\w*|gyda|efo|"
-    r"our (?:force|police|area|county|counties|officers)|you|your|here|local|"
+    r"our (?:force|police|area|county|counties|officers)|here|local|"
     r"why (?:cant|dont|doesnt|isnt|arent|wont|couldnt) (?:you|we|our))\b"
 )
 # Words without which no force can be named (checked before any regex runs).
@@ -167,11 +167,9 @@ def other_force_reason(match_text: str, words: frozenset[str]) -> str | None:
     others, home_place = areas.places(match_text.split())
     if home_place or (not others and _TRIGGERS.isdisjoint(words)):
         return None
-    if areas.home_force.search(match_text):
-        return None
     found = None if _TRIGGERS.isdisjoint(words) else areas.other_force.search(match_text)
     if found is not None:
-        if _FORCE_SHARED.search(match_text):
+        if areas.home_force.search(match_text) or _FORCE_SHARED.search(match_text):
             return None
         alias = found.group("name") or found.group("welsh") or found.group("alone")
         return f"about another police force ({areas.force_names[alias]}), not this office's"

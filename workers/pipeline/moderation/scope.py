@@ -1,4 +1,5 @@
-"""Out of scope: council and other public-service business with no policing angle.
+"""Out of scope: council and other public-service business with no policing angle, and
+crimes reported to the meeting instead of to 101.
 
 Topics (potholes, bins, street lights, planning, council tax...) are keyword rules on
 ``match_text``. A topic next to a policing cue (crime, threats, speeding, prosecution...) is
@@ -141,8 +142,27 @@ _COUNCIL_ASKED = rule(
 _POLICE_WORDS = re.compile(r"\b(?:police|officers?|pcsos?|pcc|commissioner|constable|crime\w*)\b")
 
 
+# A crime reported to the meeting ("I want to report my neighbour for dealing ..."): it opens
+# the message, and no question for the panel follows ("... my question is ...").
+_CRIME_REPORT = re.compile(
+    r"^(?:(?:hi|hello|dear) (?:\w+ )?)?(?:i would like to|id like to|i want to|i wish to|want to|"
+    r"i need to|im writing to|i am writing to) report (?:a |an |my |someone|somebody|the |that |"
+    r"this |some |him |her |them )"
+)
+_ASKS_THE_PANEL = re.compile(
+    r"\b(?:my question|question is|question for|id like to ask|i would like to ask|"
+    r"can the (?:chief|pcc|commissioner)|what is the (?:force|pcc|commissioner))\b"
+)
+
+
 def scope_reason(match_text: str, words: frozenset[str]) -> str | None:
-    """Why ``match_text`` looks like council business, or ``None`` when it is in scope."""
+    """Why ``match_text`` looks like council business or a crime report, or ``None``."""
+    reports = "report" in words and _CRIME_REPORT.search(match_text) is not None
+    if reports and not _ASKS_THE_PANEL.search(match_text):
+        return (
+            "reads as a crime report, not a question for the meeting: tell the sender "
+            "to report it on 101 or online"
+        )
     topics = []
     soft = [t.label for t in (_COUNCIL_ASKED, *_SOFT_TOPICS) if t.search(match_text, words)]
     if soft and not _POLICE_WORDS.search(match_text):
