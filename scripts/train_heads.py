@@ -26,7 +26,9 @@ workers.pipeline.moderation.features (``scripts/moderation_fit.py``). Training d
   line in close pairs: another force against working with it, national politics against
   the PCC's own role, one's own case against the general question, other services against
   their policing angle, asides against short live questions, a crime now against how such
-  things are handled),
+  things are handled), ``moderation9.jsonl`` (likewise: chasing one's own case, faraway and
+  national events, jobs and event logistics, lost and found and asides, private disputes,
+  each against its in-scope twin),
   the live chatter of ``kind.jsonl`` (clean), the former blind sets
   ``bench/data/blind/moderation*.jsonl`` (``label``; development data since their first
   contact) and the questions of the former blind grouping sets ``bench/data/blind/group*.jsonl``
@@ -174,6 +176,7 @@ def moderation_files() -> dict[str, Path]:
         "train6": DATA / "train" / "moderation6.jsonl",
         "train7": DATA / "train" / "moderation7.jsonl",
         "train8": DATA / "train" / "moderation8.jsonl",
+        "train9": DATA / "train" / "moderation9.jsonl",
         "kind": DATA / "train" / "kind.jsonl",
     }
     for path in blind_sets("group") + blind_sets("moderation"):
