@@ -112,6 +112,7 @@ _SOFT_TOPICS = [
 _SCOPE_OVERRIDES = {
     "council tax": re.compile(
         r"\bprecept\b|\bpolice (?:part|element|share|portion)\b|\bpolicing\b"
+        r"|\b(?:for|on|to) (?:the )?police\b"
     ),
     "blue badges": re.compile(r"\b(?:fraud|misuse|stolen|fake)\b"),
 }
