@@ -8,13 +8,15 @@ commissioner, so staff should see it before it goes on. The forces are
 ``wordlists/police_forces.txt`` and their towns ``wordlists/force_areas.txt``; the ``home:``
 line of each is this office's own.
 
-Naming another force or its town is not enough. A question stays in scope when it names this
-force or one of its towns too ("gangs from Birmingham dealing in Redditch"), or is about
-crossing the border or comparing ("burglars coming over from Dudley", "Staffordshire has
-more PCSOs than us, why?"); Welsh cues too (*cydweithio*, *ffin*, *ar y cyd*). A force named
-with "you", "here" or "local" speaks to this office ("Kent Police solved 40 % of
-burglaries, why can't you?"); a town named with "you" does not ("what are you doing about
-knife crime in Birmingham?").
+Naming another force or its town is not enough. A question stays in scope when it names
+one of this force's towns too ("gangs from Birmingham dealing in Redditch"), names the other
+town only as where something comes from or goes ("dealers bring it from Brum"), or is about
+crossing the border or comparing ("burglars coming over the border", "Staffordshire has more
+PCSOs than us, why?"); Welsh cues too (*cydweithio*, *ffin*, *ar y cyd*). Another *force*
+named beside this one ("West Mercia and Warwickshire Police"), or with working together,
+"here", "local" or "why can't you" ("Kent Police solved 40 % of burglaries, why can't
+you?") is about this force too; another *town* named beside "West Mercia" is not ("Dudley
+bus station is full of drugs, why isn't West Mercia doing anything?").
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
-from workers.pipeline.wordlists import read_wordlist
+from workers.pipeline.wordlists import read_wordlist, word_set
 
 __all__ = ["ForceAreas", "load_areas", "other_force_reason", "parse_areas"]
 
@@ -50,23 +52,8 @@ _TRIGGERS = frozenset(
 )
 _LONGEST_PLACE = 5  # words
 # After a town's name: a street or an estate named after it ("the Coventry Highway").
-_STREET = frozenset(
-    [
-        "road",
-        "rd",
-        "street",
-        "st",
-        "highway",
-        "lane",
-        "way",
-        "avenue",
-        "ave",
-        "park",
-        "close",
-        "drive",
-        "crescent",
-        "terrace",
-    ]
+_STREET = word_set(
+    "road rd street st highway lane way avenue ave park close drive crescent terrace"
 )
 # Before a town's name: where someone or something comes from or goes to, not where it is.
 _MOVING = frozenset(["from", "to"])
