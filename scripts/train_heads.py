@@ -73,6 +73,7 @@ from workers.pipeline.kind import (  # noqa: E402
     surface_features,
 )
 from workers.pipeline.linear_head import HEADS_DIR, LinearHead  # noqa: E402
+from workers.pipeline.moderation.forces import other_force_reason  # noqa: E402
 from workers.pipeline.moderation.head import ModerationHead  # noqa: E402
 from workers.pipeline.normalise import normalise  # noqa: E402
 from workers.pipeline.welsh import as_read  # noqa: E402
@@ -161,6 +162,17 @@ def without_chatter(data: ModerationSet, vectors: np.ndarray) -> np.ndarray:
     y = data.y
     only_scope = (y[:, CODES.index("out_of_scope")] == 1) & (y.sum(axis=1) == 1)
     return ~(only_scope & np.asarray([k is QuestionKind.NOISE for k in kinds]))
+
+
+def without_other_areas(data: ModerationSet) -> np.ndarray:
+    """Rows to keep: all but those labelled out of scope that the other-force rule flags. The
+    rule decides them by a town's or a force's name; a head that learns them learns the topic
+    beside the name instead ("hare coursing near Newent", Gloucestershire's) and holds the
+    same question from Tenbury."""
+    norms = [normalise(t) for t in data.texts]
+    by_rule = np.asarray([other_force_reason(n.match_text, frozenset(n.match_text.split()))
+                          is not None for n in norms])  # fmt: skip
+    return ~((data.y[:, CODES.index("out_of_scope")] == 1) & by_rule)
 
 
 def moderation_files() -> dict[str, Path]:
@@ -254,6 +266,9 @@ def fit_moderation(
     vectors = reading_vectors(data.texts, data.locations)
     keep = without_chatter(data, vectors)
     print(f"moderation: {int((~keep).sum())} out-of-scope rows left out as live chatter")
+    data, vectors = data.subset(keep), vectors[keep]
+    keep = without_other_areas(data)
+    print(f"moderation: {int((~keep).sum())} out-of-scope rows left to the other-force rule")
     data, vectors = data.subset(keep), vectors[keep]
     norms = [as_read(normalise(t)) for t in data.texts]
     features = Features(norms, vectors)

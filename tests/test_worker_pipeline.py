@@ -125,7 +125,7 @@ def test_flags_go_to_moderation_and_personal_data_is_redacted(
 def test_staff_decisions_win_and_teach_the_worker(
     rt: Runtime, meeting: Meeting, staff_user: StaffUser
 ) -> None:
-    _send(rt, meeting, 1, "Hare coursing on farmland near Tenbury every autumn, what can you do?")
+    _send(rt, meeting, 1, "Hare coursing on farmland near Tenbury each autumn, what is being done?")
     _send(rt, meeting, 2, "How many officers will the extra funding put on the streets?")
     _run(rt, meeting)
     q = _questions(rt)

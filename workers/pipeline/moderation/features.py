@@ -9,6 +9,11 @@ the two cannot drift apart.
 Each block is a set of strings whose weights the head file lists by name (no hashing, no
 collisions); a gram the head does not know weighs nothing. Within a block every gram present
 counts ``1 / sqrt(number of grams)``, so a block has unit length whatever the text's length.
+
+Town names read as ``town`` (the lists of :mod:`.forces`): a town says nothing about
+whether a question is for the meeting, but a head that sees it learns one ("Tenbury" beside
+the council complaints written about it) and held "hare coursing near Tenbury, what can you
+do?" as out of scope.
 """
 
 from __future__ import annotations
@@ -16,8 +21,10 @@ from __future__ import annotations
 import itertools
 import math
 import re
+from collections.abc import Callable
 from functools import lru_cache
 
+from workers.pipeline.moderation.forces import TOWN, load_areas
 from workers.pipeline.moderation.lexicon import moderation_view
 from workers.pipeline.normalise import Normalised
 
@@ -29,6 +36,7 @@ _MAX_CHARS = 1200  # the form allows 1200; longer email bodies add little but co
 _WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
 _UPPER = re.compile(r"[A-Z]")
 _LETTER = re.compile(r"[A-Za-z]")
+_EDGE = "'\".,!?;:()[]"
 
 
 @lru_cache(maxsize=1 << 16)
@@ -46,7 +54,12 @@ def char_grams(n: Normalised) -> set[str]:
     give grams of their own. A token's grams are cached: most words recur.
     """
     tokens = moderation_view(n.clean[:_MAX_CHARS]).split()
-    return set().union(*(_token_grams(token) for token in tokens))
+    areas = load_areas()
+    return set().union(*(_token_grams(_town_or(token, areas.is_town)) for token in tokens))
+
+
+def _town_or(token: str, is_town: Callable[[str], bool]) -> str:
+    return TOWN if is_town(token.strip(_EDGE)) else token
 
 
 def word_grams(n: Normalised) -> set[str]:
@@ -55,7 +68,7 @@ def word_grams(n: Normalised) -> set[str]:
     Shape marks: ``<caps>`` (mostly capital letters), ``<short>`` (three words or fewer),
     ``<noword>`` (no word at all: emoji, punctuation), ``<link>`` (a web address).
     """
-    words = _WORD.findall(n.match_text)
+    words = load_areas().masked(_WORD.findall(n.match_text))
     grams = set(words)
     grams.update(f"{a} {b}" for a, b in itertools.pairwise(words))
     letters = len(_LETTER.findall(n.clean))

@@ -27,7 +27,10 @@ from functools import cache
 
 from workers.pipeline.wordlists import read_wordlist, word_set
 
-__all__ = ["ForceAreas", "load_areas", "other_force_reason", "parse_areas"]
+__all__ = ["TOWN", "ForceAreas", "load_areas", "other_force_reason", "parse_areas"]
+
+#: What a town's name reads as to the learned head (:mod:`.features`).
+TOWN = "town"
 
 _AFTER = r"(?:police|constabulary|force)"
 # Crossing into, working with or comparing with another force's area: about this one too.
@@ -93,6 +96,26 @@ class ForceAreas:
                 break
             i += n
         return found, home
+
+    def is_town(self, word: str) -> bool:
+        """Is ``word`` by itself the name of a town of any area?"""
+        return word in self.home_places or word in self.other_places
+
+    def masked(self, words: list[str]) -> list[str]:
+        """``words`` with each town's name (the longest at each word) replaced by ``town``."""
+        out: list[str] = []
+        i = 0
+        while i < len(words):
+            for size in range(min(_LONGEST_PLACE, len(words) - i), 0, -1):
+                name = " ".join(words[i : i + size])
+                if name in self.other_places or name in self.home_places:
+                    out.append(TOWN)
+                    i += size
+                    break
+            else:
+                out.append(words[i])
+                i += 1
+        return out
 
 
 def _alternation(aliases: list[str]) -> str:
