@@ -27,7 +27,7 @@ from workers.pipeline.embedding import default_embedder
 from workers.pipeline.linear_head import LinearHead
 from workers.pipeline.moderation.urgent import urgent_features
 from workers.pipeline.normalise import normalise
-from workers.pipeline.welsh import read_welsh
+from workers.pipeline.welsh import as_read
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "bench" / "data"
@@ -47,8 +47,7 @@ ORDINARY_SETS = (
 def reading_vectors(texts: list[str], locations: list[str | None]) -> np.ndarray:
     """Sentence vectors as the worker computes them: of the place-masked reading of each text
     (its English gloss when it is Welsh)."""
-    norms = [normalise(t) for t in texts]
-    readings = [read_welsh(n.match_text, n.clean) for n in norms]
+    readings = [as_read(normalise(t)).match_text for t in texts]
     masked = [mask_location(r, loc) for r, loc in zip(readings, locations, strict=True)]
     return np.asarray(default_embedder().embed(masked), dtype=np.float32)
 

@@ -26,7 +26,7 @@ from workers.pipeline.normalise import Normalised, normalise
 from workers.pipeline.personal_data import find_personal_data, flag_personal_data, redact
 from workers.pipeline.themes import Theme, ThemeAssignment, ThemeClassifier, load_seed_taxonomy
 from workers.pipeline.themes.groups import group_theme
-from workers.pipeline.welsh import as_read, read_welsh
+from workers.pipeline.welsh import as_read
 
 #: Flags that send a question to the moderation queue instead of the agenda.
 BLOCKING = frozenset({ABUSE, SPAM, OUT_OF_SCOPE})
@@ -281,7 +281,7 @@ class Pipeline:
         vector, reading its text and through the same learned layer as :meth:`analyse`."""
         if self.layer is not None:
             vector = self.layer.apply(vector[None])[0]
-        reading = read_welsh(norm.match_text, norm.clean)
+        reading = as_read(norm).match_text
         self.dedupe.place(item_id, reading, vector, location, norm.hash, theme=theme)
 
     def pin_group(self, item_id: str, group_key: str) -> None:

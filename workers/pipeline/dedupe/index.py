@@ -186,10 +186,9 @@ class DedupeIndex(BatchPlanner):
         A question that is already placed is never re-homed: its recorded decision is returned
         with its current group (which may differ if staff moved it).
         """
-        if item_id in self._items:
-            return self.decision_of(item_id)
-        masked, vec, text_hash = self._prepare(match_text, embedding, location, text_hash)
-        return self.place_rows([BatchRow(item_id, masked, vec, text_hash, location, theme)])[0]
+        return self.place_if(
+            item_id, match_text, embedding, location, text_hash, theme, accept=lambda _: True
+        )[0]
 
     def place_batch(
         self,
