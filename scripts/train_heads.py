@@ -28,7 +28,9 @@ workers.pipeline.moderation.features (``scripts/moderation_fit.py``). Training d
   their policing angle, asides against short live questions, a crime now against how such
   things are handled), ``moderation9.jsonl`` (likewise: chasing one's own case, faraway and
   national events, jobs and event logistics, lost and found and asides, private disputes,
-  each against its in-scope twin),
+  each against its in-scope twin), ``moderation10.jsonl`` (one's own case, other public
+  bodies, national politics and crimes now, each against a close in-scope neighbour, with
+  the same asking phrases on both sides: "can you …", "what can you do", "please help"),
   the live chatter of ``kind.jsonl`` (clean), the former blind sets
   ``bench/data/blind/moderation*.jsonl`` (``label``; development data since their first
   contact) and the questions of the former blind grouping sets ``bench/data/blind/group*.jsonl``
@@ -189,6 +191,7 @@ def moderation_files() -> dict[str, Path]:
         "train7": DATA / "train" / "moderation7.jsonl",
         "train8": DATA / "train" / "moderation8.jsonl",
         "train9": DATA / "train" / "moderation9.jsonl",
+        "train10": DATA / "train" / "moderation10.jsonl",
         "kind": DATA / "train" / "kind.jsonl",
     }
     for path in blind_sets("group") + blind_sets("moderation"):

@@ -358,6 +358,8 @@ def test_policing_questions_mentioning_roads_or_council_are_in_scope(text: str) 
         ("Pam mae Heddlu Dyfed-Powys wedi cau'r orsaf heddlu yn y Trallwng?", "dyfed"),
         ("Thames Valley police have had my son's phone for 14 months. Who do I chase?", "thames"),
         ("Can you ask the chief why Gloucestershire police never answer 101?", "gloucestershire"),
+        # "with" elsewhere in the sentence is not working with the other force
+        ("Cheltenham is overrun with beggars and Gloucestershire police do nothing", "glouc"),
     ],
 )
 def test_another_forces_business_is_out_of_scope(text: str, force: str) -> None:
@@ -368,6 +370,8 @@ def test_another_forces_business_is_out_of_scope(text: str, force: str) -> None:
     "text",
     [
         "Do you work with Gloucestershire Police on county lines?",
+        "Joint patrols alongside Dyfed-Powys Police at the Knighton show, good idea?",
+        "Are Warwickshire Police still working with us on rural crime?",
         "Staffordshire has more PCSOs per head than us, why?",
         "Kent Police solved 40% of burglaries, why can't you?",
         "West Mercia and Warwickshire Police split the alliance: was it worth it?",

@@ -215,7 +215,8 @@ def test_slang_live_comment_matches_an_advance_question(rt: Runtime, meeting: Me
 def test_a_campaign_spread_over_worker_processes_is_still_counted(
     rt: Runtime, meeting: Meeting
 ) -> None:
-    text = "Scrap the new speed cameras on the A49 now! Sign the petition."
+    # (a call to sign a petition alone reads as spam to the head: writers label it so)
+    text = "Put a speed camera on the A49 through Leintwardine now, before someone is killed!"
     for n in range(3):
         _send(rt, meeting, n, text, author=f"Person {n}")
     _run(rt, meeting)

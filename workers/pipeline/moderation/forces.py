@@ -44,11 +44,14 @@ _CROSSING = (
 )
 _PLACE_SHARED = re.compile(rf"\b(?:{_CROSSING}|here|our (?:area|county|town|village))\b")
 _FORCE_SHARED = re.compile(
-    rf"\b(?:{_CROSSING}|with|alongside|collaborat\w*|co ?operat\w*|partner\w*|learn\w*|"
-    r"mutual aid|share[sd]?|sharing|other forces|follow\w*|gyda|efo|"
+    rf"\b(?:{_CROSSING}|work\w* with|collaborat\w*|co ?operat\w*|partner\w*|learn\w*|"
+    r"mutual aid|share[sd]?|sharing|other forces|follow\w*|"
     r"our (?:force|police|area|county|counties|officers)|here|local|"
     r"why (?:cant|dont|doesnt|isnt|arent|wont|couldnt) (?:you|we|our))\b"
 )
+# Just before the other force's name: working beside it ("alongside Dyfed-Powys"), where a
+# "with" anywhere would be any sentence's ("overrun with beggars and Gloucestershire police").
+_BESIDE = re.compile(r"\b(?:with|alongside|gyda|efo)(?: the| heddlu)? $")
 # Words without which no force can be named (checked before any regex runs).
 _TRIGGERS = frozenset(
     ["police", "constabulary", "force", "heddlu", "psni", "gmp", "met", "mets", "dyfed"]
@@ -179,7 +182,11 @@ def other_force_reason(match_text: str, words: frozenset[str]) -> str | None:
         return None
     found = None if _TRIGGERS.isdisjoint(words) else areas.other_force.search(match_text)
     if found is not None:
-        if areas.home_force.search(match_text) or _FORCE_SHARED.search(match_text):
+        if (
+            areas.home_force.search(match_text)
+            or _FORCE_SHARED.search(match_text)
+            or _BESIDE.search(match_text, 0, found.start())
+        ):
             return None
         alias = found.group("name") or found.group("welsh") or found.group("alone")
         return f"about another police force ({areas.force_names[alias]}), not this office's"
