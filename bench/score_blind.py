@@ -15,6 +15,9 @@ per-flag precision and recall (a flag counts when raised, whatever else is raise
 confusion of the label with the first blocking flag; beside them, ``out_of_scope_set_aside``:
 how many out-of-scope items were kept off the question list by any means (any blocking flag,
 or the kind stage calling them a comment or chatter that joins no group: never forwarded).
+Sets written since moderation35 label greetings, thanks, emoji and talk about the stream
+``chatter`` (before, out of scope): a chatter item is right when it is kept off the question
+list by any means, and it is left out of the per-flag figures (``chatter_set_aside``).
 ``urgent`` scores the possible-emergency mark (a flag with ``urgent`` set) against ``label``
 (urgent, not_urgent), and how many urgent items were at least held for a person by another
 flag.
@@ -40,6 +43,7 @@ __all__ = ["analyse_file", "main", "score_kind", "score_moderation", "score_urge
 
 KINDS = ("question", "comment", "noise")
 LABELS = ("ok", ABUSE, SPAM, OUT_OF_SCOPE)
+CHATTER = "chatter"
 
 
 def analyse_file(
@@ -136,13 +140,26 @@ def _set_aside(truth: Sequence[str], analyses: Sequence[Analysis]) -> dict[str, 
 def score_moderation(
     rows: Sequence[dict[str, Any]], analyses: Sequence[Analysis]
 ) -> dict[str, Any]:
-    """Per-flag precision/recall against ``label`` and the label → first-flag confusion."""
-    truth = [str(r["label"]) for r in rows]
+    """Per-flag precision/recall against ``label`` and the label → first-flag confusion.
+
+    Items labelled ``chatter`` are scored apart: kept off the question list or not.
+    """
+    labels = [str(r["label"]) for r in rows]
+    chatter = [not a.forwarded for t, a in zip(labels, analyses, strict=True) if t == CHATTER]
+    pairs = [(t, a) for t, a in zip(labels, analyses, strict=True) if t != CHATTER]
+    truth = [t for t, _ in pairs]
+    analyses = [a for _, a in pairs]
     got = [_first_blocking(a) for a in analyses]
     confusion = Counter(zip(truth, got, strict=True))
+    extra: dict[str, Any] = {}
+    if chatter:
+        extra["chatter_set_aside"] = {
+            "items": len(chatter),
+            "recall": round(sum(chatter) / len(chatter), 3),
+        }
     return {
         "items": len(rows),
-        "truth": dict(Counter(truth)),
+        "truth": dict(Counter(labels)),
         "per_flag": {
             code: _pr([t == code for t in truth], [code in a.flag_codes for a in analyses])
             for code in (ABUSE, SPAM, OUT_OF_SCOPE)
@@ -152,6 +169,7 @@ def score_moderation(
         "confusion_label_to_first_flag": {
             t: {g: confusion[(t, g)] for g in LABELS} for t in LABELS
         },
+        **extra,
         "blocking_codes": sorted(BLOCKING),
     }
 

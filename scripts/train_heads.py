@@ -226,8 +226,8 @@ def moderation_data(hold_out: frozenset[str] = frozenset()) -> ModerationSet:
                     data.add(source, r["text"], set())
             elif source.startswith("group"):
                 data.add(source, r["text"], set(), r.get("location"), f"{source}:{r['ask']}")
-            else:
-                data.add(source, r["text"], {r["label"]})
+            else:  # chatter (a label since moderation35) is clean: the kind stage has it
+                data.add(source, r["text"], {r["label"]} - {"chatter"})
     return data
 
 

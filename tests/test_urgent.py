@@ -34,6 +34,9 @@ from workers.pipeline.normalise import normalise
         "someone is in my garden trying the doors, I'm scared, Hereford",
         "drunk driver heading towards Bewdley on the A456 swerving all over, blue van",
         "can't find my daughter she's 4, we're at the Three Counties Show, please help",
+        # told by how long it has lasted, or by where the sender is as they write
+        "Is it normal someone has been trying my back door handle for the last 5 mins? Bewdley",
+        "I'm writing this from the car park in Ludlow, a man has been following me for an hour",
     ],
 )
 def test_an_emergency_happening_now_is_urgent(text: str) -> None:
@@ -54,6 +57,8 @@ def test_an_emergency_happening_now_is_urgent(text: str) -> None:
         "Youths gather outside our house every night drinking, what can you do?",
         "Is a car being broken into right now a 999 or 101 call?",
         "Right now the 101 wait is over an hour, why?",
+        "A man kept following me home from the bus last week, what are police doing on stalking?",
+        "I'm on my own most evenings and worry about burglaries, are there more patrols?",
     ],
 )
 def test_the_same_subjects_told_as_past_habit_or_question_are_not(text: str) -> None:

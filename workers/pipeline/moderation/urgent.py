@@ -50,6 +50,7 @@ _INCIDENTS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             r"|(?:beating|attacking|kicking|punching|hitting) (?:a|him|her|someone|"
             r"somebody|them|the|an|this|that|my)"
             r"|(?:massive|big|huge|mass) (?:fight|brawl)|fighting in the|"
+            r"(?:been|is|keeps?|kept|started) following (?:me|us|her|him|my)|"
             r"screaming for help|kidnapped|grabbed a|dragged (?:a|her|him) into)\b",
         ),
         (
@@ -80,6 +81,7 @@ _INCIDENTS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             r"\b(?:(?:breaking|broke|broken) in(?:to)? (?:right now|now|next door|"
             r"as we speak)|someone (?:is )?(?:in|inside) my (?:house|home|garden|shed|"
             r"garage|car)|trying (?:to get in|the doors?|(?:car )?door handles)|"
+            r"trying (?:my|our) (?:back |front |side |patio )?(?:doors?|door handles?|windows?)|"
             r"kicking (?:my|the|our) door|intruders?)\b",
         ),
         (
@@ -105,7 +107,11 @@ _NOW = re.compile(
     r"(?:im|i am|were|we are) (?:scared|terrified|hiding)|can (?:hear|see) (?:them|him|her|"
     r"it|a|the|someone|somebody|shouting|screaming)|just (?:seen|saw|witnessed|heard)|"
     r"(?:is|are) (?:happening|going on) (?:now|outside|here)|avoid the area|"
-    r"heading (?:towards|for|down|up|north|south|east|west|into))\b"
+    r"heading (?:towards|for|down|up|north|south|east|west|into)|"
+    # still going on, told by how long it has lasted, or by where the sender is as they write
+    r"for the (?:last|past) (?:\d+|few|couple of|five|ten|fifteen|twenty|half an?) ?"
+    r"(?:mins?|minutes|hours?)|(?:im|i am) (?:on my own|alone|home alone|by myself)|"
+    r"(?:im|i am) (?:writing|typing) this (?:from|in))\b"
 )
 
 # Told as past, habitual or hypothetical: a question about an emergency, not one.
