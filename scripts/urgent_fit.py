@@ -1,8 +1,9 @@
 """Fit the possible-emergency head (``heads/urgent.json``) for ``scripts/train_heads.py``.
 
 Rows labelled ``urgent`` / ``not_urgent``: ``bench/data/train/urgent_a.jsonl`` and
-``urgent_b.jsonl`` (written for training from a short brief) and the former blind set
-``bench/data/blind/urgent1.jsonl`` (development data since its first contact). Every other
+``urgent_b.jsonl`` (written for training from a short brief) and the former blind sets
+``bench/data/blind/urgent1.jsonl`` to ``urgent3.jsonl`` (development data since their first
+contact). Every other
 labelled item we hold that cannot be an emergency is a negative: the questions of the former
 blind grouping sets, the live chatter of ``kind.jsonl`` and the items labelled ok, abuse or
 spam of the moderation sets (out of scope is left out: some of those are emergencies).
@@ -32,7 +33,13 @@ from workers.pipeline.welsh import as_read
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "bench" / "data"
 TARGET_PRECISION = 0.90
-LABELLED = ("train/urgent_a.jsonl", "train/urgent_b.jsonl", "blind/urgent1.jsonl")
+LABELLED = (
+    "train/urgent_a.jsonl",
+    "train/urgent_b.jsonl",
+    "blind/urgent1.jsonl",
+    "blind/urgent2.jsonl",
+    "blind/urgent3.jsonl",
+)
 #: Moderation sets whose ok, abuse and spam rows are ordinary items (never urgent). Pinned,
 #: not globbed: every set added is more ordinary items for the head to misfire on, so the
 #: threshold for the same precision rises and recall falls (moderation21-24 and the later

@@ -37,6 +37,9 @@ from workers.pipeline.normalise import normalise
         # told by how long it has lasted, or by where the sender is as they write
         "Is it normal someone has been trying my back door handle for the last 5 mins? Bewdley",
         "I'm writing this from the car park in Ludlow, a man has been following me for an hour",
+        "being followed by 2 lads since I got off the train at Shrewsbury, they speed up when I do",
+        "my housemate has taken a load of tablets about 10 minutes ago and is getting sleepy",
+        "just been mugged by the cashpoint in Kidderminster 2 mins ago, they went to the bus station",
     ],
 )
 def test_an_emergency_happening_now_is_urgent(text: str) -> None:
@@ -59,6 +62,8 @@ def test_an_emergency_happening_now_is_urgent(text: str) -> None:
         "Right now the 101 wait is over an hour, why?",
         "A man kept following me home from the bus last week, what are police doing on stalking?",
         "I'm on my own most evenings and worry about burglaries, are there more patrols?",
+        "Someone set fire to the bins outside my house two days ago and nobody came",
+        "I was followed home a few weeks ago and nothing was done, why?",
     ],
 )
 def test_the_same_subjects_told_as_past_habit_or_question_are_not(text: str) -> None:

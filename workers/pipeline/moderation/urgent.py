@@ -51,6 +51,9 @@ _INCIDENTS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             r"somebody|them|the|an|this|that|my)"
             r"|(?:massive|big|huge|mass) (?:fight|brawl)|fighting in the|"
             r"(?:been|is|keeps?|kept|started) following (?:me|us|her|him|my)|"
+            r"just been (?:mugged|robbed|attacked|assaulted|stabbed|punched|glassed)|"
+            r"(?:being|been) followed|followed (?:me|us|her|him) (?:all|round|around|from|home)|"
+            r"(?:been )?behind (?:me|us) (?:since|for)|"
             r"screaming for help|kidnapped|grabbed a|dragged (?:a|her|him) into)\b",
         ),
         (
@@ -68,6 +71,8 @@ _INCIDENTS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             "someone hurt",
             r"\b(?:collapsed|unconscious|not breathing|isnt breathing|"
             r"is bleeding|bleeding (?:badly|heavily|everywhere)|overdos\w+|"
+            r"(?:taken|took|swallowed) (?:a load of|loads of|all (?:my|her|his|the|of)|a bottle of|"
+            r"a handful of) (?:\w+ )?(?:tablets|pills)|(?:ive|i have) got the (?:pills|tablets)|"
             r"having a (?:fit|seizure|heart attack)|lying in the (?:road|street))\b",
         ),
         (
@@ -111,7 +116,8 @@ _NOW = re.compile(
     # still going on, told by how long it has lasted, or by where the sender is as they write
     r"for the (?:last|past) (?:\d+|few|couple of|five|ten|fifteen|twenty|half an?) ?"
     r"(?:mins?|minutes|hours?)|(?:im|i am) (?:on my own|alone|home alone|by myself)|"
-    r"(?:im|i am) (?:writing|typing) this (?:from|in))\b"
+    r"(?:im|i am) (?:writing|typing) this (?:from|in)|since (?:i|we) (?:got off|left|got out)|"
+    r"(?:\d+|a few|few|five|ten|fifteen|twenty|half an hour|an hour) ?(?:mins?|minutes)? ago)\b"
 )
 
 # Told as past, habitual or hypothetical: a question about an emergency, not one.
@@ -119,7 +125,9 @@ _NOT_NOW = re.compile(
     r"\b(?:(?:rang|called|phoned|dialled|rung|had to call|had to ring) "
     r"(?:999|101|the police|police)|"
     r"(?:last|every|each) (?:night|week|weekend|month|year|day|time|summer|winter|evening)|"
-    r"yesterday|ago|(?:999|101) or (?:999|101)|is (?:it|that|this) (?:999|101)|"
+    r"yesterday|(?:999|101) or (?:999|101)|is (?:it|that|this) (?:999|101)|"
+    # long ago; minutes ago is still now (a "now" cue above)
+    r"(?:days?|weeks?|months?|years?|hours|while|time) ago|"
     r"what (?:should|do) (?:i|we|people) do if|if (?:i|we|you|someone) (?:see|sees|saw)|"
     r"carr(?:y|ies|ying) (?:a )?knives|carr(?:y|ies|ying) a knife)\b"
 )
