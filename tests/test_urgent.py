@@ -39,7 +39,7 @@ from workers.pipeline.normalise import normalise
         "I'm writing this from the car park in Ludlow, a man has been following me for an hour",
         "being followed by 2 lads since I got off the train at Shrewsbury, they speed up when I do",
         "my housemate has taken a load of tablets about 10 minutes ago and is getting sleepy",
-        "just been mugged by the cashpoint in Kidderminster 2 mins ago, they went to the bus station",
+        "just been mugged by the cashpoint in Kidderminster 2 mins ago, they ran to the buses",
     ],
 )
 def test_an_emergency_happening_now_is_urgent(text: str) -> None:
