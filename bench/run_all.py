@@ -110,15 +110,17 @@ def main() -> None:
         body, seconds = run(module, extra)
         command = " ".join(["python -m", *module, *extra])
         parts.append(f"## {title}\n\nCommand: `{command}` ({seconds:.0f} s)\n\n{body}\n")
-    # Records copied in as kept, never re-measured here: first-contact figures on blind sets,
-    # and the last `make soak` run (fault tests too long for the bench).
-    for record in ("soak.md", "first-contact.md"):
-        path = ROOT / "docs" / record
-        if path.exists():
-            parts.append(path.read_text(encoding="utf-8"))
+    parts += _records()
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     Path(args.output).write_text("\n".join(parts))
     print(f"wrote {args.output}", file=sys.stderr)
+
+
+def _records() -> list[str]:
+    """Records copied in as kept, never re-measured here: the last `make soak` run (fault
+    tests too long for the bench) and the first-contact figures on blind sets."""
+    paths = [ROOT / "docs" / record for record in ("soak.md", "first-contact.md")]
+    return [path.read_text(encoding="utf-8") for path in paths if path.exists()]
 
 
 def _refresh_one(output: Path, module: str) -> None:
@@ -135,6 +137,11 @@ def _refresh_one(output: Path, module: str) -> None:
         text = head + section + (("\n## " + tail) if nxt else "")
     else:
         text = text.rstrip("\n") + "\n\n" + section
+    # the records as they are now (a section is never spliced after them: they end the report)
+    records = _records()
+    if records:
+        start = text.find(records[0].split("\n", 1)[0] + "\n")
+        text = (text[:start] if start >= 0 else text.rstrip("\n") + "\n\n") + "\n".join(records)
     output.write_text(text)
     print(f"wrote {output}", file=sys.stderr)
 
