@@ -75,12 +75,22 @@ Fourth round (issue 13; same method, old and new code alternated three times eac
   each only to find its row already committed. SQLite: 0.96–0.99 against 1.03–1.09 ms of
   server CPU per request, 1,375–1,500 against 1,201–1,340 requests/s.
 
-Why runs of the same code differ by up to a half: wrk opens its 16 connections at once and
-the two gunicorn workers race to accept them; a run whose connections land mostly on one
-worker leaves that worker short of a core and contending for its GIL (CPU seconds of the two
-workers 4.5 / 9.4 at 1,104 requests/s against 8.8 / 7.6 at 1,630 in the same server; context
-switches per request 18–23 against 9–11). Hence two API runs, each side's faster one
-counting. How connections from many real clients spread over the workers was not measured.
+Why runs of the same code differed by up to a half: wrk opens its 16 connections at once and
+the two gunicorn workers raced to accept them from one shared socket; a run whose connections
+landed mostly on one worker left that worker short of a core and contending for its GIL (CPU
+seconds of the two workers 4.5 / 9.4 at 1,104 requests/s against 8.8 / 7.6 at 1,630 in the
+same server; the last run before the fix: 0.0 / 10.9 at 914). Fifth round (issue 13): each
+worker now listens on a socket of its own (`SO_REUSEPORT`, `openfloor.server`), and the kernel
+spreads new connections over them by their addresses, so real clients too are shared evenly;
+`openfloor web` refuses, with a message, a port another server already listens on (the same
+option would otherwise let a second server share it). The bare endpoint runs the same way.
+Since then the two workers' CPU seconds are within a tenth of each other in every run (8.3 /
+8.0, 8.4 / 7.7, 7.4 / 7.0, 7.5 / 7.0), and the two API runs agree. Tried in the same round and
+dropped: a longer or shorter wait for the pusher's batch (30 ms and 3 ms, alternated with the
+old code: within the noise or worse), more processes or fewer threads (2 x 4, 4 x 4, 2 x 2:
+the API's own throughput stayed at 1,400–1,600 requests/s; only the bare endpoint's moved),
+freezing the start-up objects out of the garbage collector, and sending `Location` without
+Werkzeug's IRI conversion (4 µs: the profiler had overstated it tenfold).
 
 What remains: about 1 ms of server CPU per API request under 16 connections against
 0.23–0.29 for the bare endpoint, whose own throughput moves between 5,000 and 8,400
@@ -89,7 +99,12 @@ SQLite, of which the driver's own work is ~0.05), Flask's request and response h
 (~0.2 ms beyond the bare endpoint's), the view (token, JSON, validation, receipt: ~0.15 ms)
 and the pusher thread's RQ jobs. PostgreSQL's own server process (about 0.13 ms a request)
 shares the same two cores. Not done: inserting through the driver directly, which would
-bypass SQLAlchemy's error wrapping and disconnect handling for about 0.04 ms.
+bypass SQLAlchemy's error wrapping and disconnect handling for about 0.04 ms. Sampled with
+py-spy on both workers under wrk (only the thread holding the GIL): the view 42 % (the group
+commit 19 %, of it SQLAlchemy's own Python 11 %; the receipt's JSON 6 %), Flask around the view
+20 %, gunicorn's parsing and dispatch about 25 %, the pusher thread's RQ jobs 10 %. In one
+process, without the network: 0.59 ms a submission against 0.10 for the bare endpoint, 0.20 with
+the store and enqueue taken out, and 0.81 with 8 threads sending at once against 0.67 with one.
 """
 
 
