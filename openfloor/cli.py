@@ -193,8 +193,10 @@ def run(host: str, port: int, with_demo: bool, reset_demo_password: bool) -> Non
     With no REDIS_URL it also runs the embedded Redis, as a supervised child: restarted
     (from its append-only file) if it dies, like the others.
     """
+    from openfloor.server import ensure_port_free
     from openfloor.supervisor import Child, supervise
 
+    ensure_port_free(host, port)  # before anything starts: the web child could never bind
     settings = load_settings()
     Path(settings.instance_path).mkdir(parents=True, exist_ok=True)
     children: list[Child] = []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -60,3 +61,20 @@ def test_run_restarts_a_killed_embedded_redis_and_honours_port(tmp_path: Path) -
         log.close()
     # stopping `openfloor run` stops its Redis too
     assert _redis_pid(sock) is None
+
+
+def test_run_refuses_a_port_in_use_before_starting_anything(tmp_path: Path) -> None:
+    instance = tmp_path / "instance"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "REDIS_"))}
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = other.getsockname()[1]
+        env.update(INSTANCE_PATH=str(instance), PORT=str(port))
+        done = subprocess.run(
+            [sys.executable, "-m", "openfloor", "run", "--no-demo"],
+            env=env, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+    assert done.returncode != 0
+    assert f"127.0.0.1:{port} is already in use" in done.stderr
+    assert not instance.exists()  # no database, no Redis: nothing was started
