@@ -47,7 +47,7 @@ def ensure_port_free(host: str, port: int) -> None:
         try:
             probe.bind(address)
         except OSError as exc:
-            message = f"openfloor web: {host}:{port} is already in use ({exc.strerror})"
+            message = f"openfloor: {host}:{port} is already in use ({exc.strerror})"
             raise SystemExit(message) from None
 
 
