@@ -148,8 +148,8 @@ def score_moderation(
     chatter = [not a.forwarded for t, a in zip(labels, analyses, strict=True) if t == CHATTER]
     pairs = [(t, a) for t, a in zip(labels, analyses, strict=True) if t != CHATTER]
     truth = [t for t, _ in pairs]
-    analyses = [a for _, a in pairs]
-    got = [_first_blocking(a) for a in analyses]
+    flagged = [a for _, a in pairs]  # the items the flags are scored on
+    got = [_first_blocking(a) for a in flagged]
     confusion = Counter(zip(truth, got, strict=True))
     extra: dict[str, Any] = {}
     if chatter:
@@ -161,11 +161,11 @@ def score_moderation(
         "items": len(rows),
         "truth": dict(Counter(labels)),
         "per_flag": {
-            code: _pr([t == code for t in truth], [code in a.flag_codes for a in analyses])
+            code: _pr([t == code for t in truth], [code in a.flag_codes for a in flagged])
             for code in (ABUSE, SPAM, OUT_OF_SCOPE)
         },
-        "any_blocking_flag": _pr([t != "ok" for t in truth], [a.blocked for a in analyses]),
-        "out_of_scope_set_aside": _set_aside(truth, analyses),
+        "any_blocking_flag": _pr([t != "ok" for t in truth], [a.blocked for a in flagged]),
+        "out_of_scope_set_aside": _set_aside(truth, flagged),
         "confusion_label_to_first_flag": {
             t: {g: confusion[(t, g)] for g in LABELS} for t in LABELS
         },
