@@ -81,15 +81,22 @@ class _Pusher(threading.Thread):
                 except queue.Empty:
                     continue
                 if first is None:  # stop: push what is left and end
-                    self.flush([])
+                    self.flush([], drain=True)
                     return
+                # Every batch gathers for a while, not only the first of a burst: a push
+                # costs about as much for one message as for ten, so pushing at once what
+                # arrived during the last push would spend most of the thread's time on
+                # batches of one or two.
                 time.sleep(LINGER_SECONDS)
                 self.flush([first])
         finally:
             self.redis.close()
 
-    def flush(self, batch: list[tuple[int, SubmissionMessage]]) -> None:
-        """Push ``batch`` and whatever else waits, a batch job's worth at a time."""
+    def flush(self, batch: list[tuple[int, SubmissionMessage]], *, drain: bool = False) -> None:
+        """Push ``batch`` and what else waits, a batch job's worth at a time.
+
+        Pushes again while a full batch waits; ``drain``: until nothing is left.
+        """
         while True:
             while len(batch) < BATCH_SIZE:
                 try:
@@ -102,11 +109,14 @@ class _Pusher(threading.Thread):
                 batch.append(item)
             if not batch:
                 return
+            full = len(batch) == BATCH_SIZE
             try:
                 push_batch(self.rt, batch, self.redis)
             except SQLAlchemyError as exc:
                 # Redis and the database both away: the re-relay has these rows
                 log.warning("outbox pusher: %s; left to the re-relay", type(exc).__name__)
+            if not (full or drain):
+                return  # the rest gathers during the next linger
             batch = []
 
 
