@@ -75,7 +75,6 @@ def create() -> None:
         sa.UniqueConstraint(
             "channel", "external_id", name=op.f("uq_outbox_message_channel_external_id")
         ),
-        sa.UniqueConstraint("job_id", name=op.f("uq_outbox_message_job_id")),
     )
     with op.batch_alter_table("outbox_message", schema=None) as batch_op:
         batch_op.create_index(

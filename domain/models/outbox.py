@@ -19,7 +19,8 @@ class OutboxMessage(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     channel: Mapped[str] = mapped_column(String(20))
     external_id: Mapped[str] = mapped_column(String(200))
-    job_id: Mapped[str] = mapped_column(String(80), unique=True)
+    # derived from (channel, external_id), unique with them: no index of its own to keep
+    job_id: Mapped[str] = mapped_column(String(80))
     payload: Mapped[dict[str, object]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     relayed_at: Mapped[datetime | None] = mapped_column(
