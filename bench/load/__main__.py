@@ -92,19 +92,44 @@ the API's own throughput stayed at 1,400–1,600 requests/s; only the bare endpo
 freezing the start-up objects out of the garbage collector, and sending `Location` without
 Werkzeug's IRI conversion (4 µs: the profiler had overstated it tenfold).
 
-What remains: about 1 ms of server CPU per API request under 16 connections against
-0.23–0.29 for the bare endpoint, whose own throughput moves between 5,000 and 8,400
-requests/s from run to run. Spread thinly: the insert through SQLAlchemy (~0.09 ms on
-SQLite, of which the driver's own work is ~0.05), Flask's request and response handling
-(~0.2 ms beyond the bare endpoint's), the view (token, JSON, validation, receipt: ~0.15 ms)
-and the pusher thread's RQ jobs. PostgreSQL's own server process (about 0.13 ms a request)
-shares the same two cores. Not done: inserting through the driver directly, which would
-bypass SQLAlchemy's error wrapping and disconnect handling for about 0.04 ms. Sampled with
-py-spy on both workers under wrk (only the thread holding the GIL): the view 42 % (the group
-commit 19 %, of it SQLAlchemy's own Python 11 %; the receipt's JSON 6 %), Flask around the view
-20 %, gunicorn's parsing and dispatch about 25 %, the pusher thread's RQ jobs 10 %. In one
-process, without the network: 0.59 ms a submission against 0.10 for the bare endpoint, 0.20 with
-the store and enqueue taken out, and 0.81 with 8 threads sending at once against 0.67 with one.
+Sixth round (issue 13; old and new code alternated in one sitting with
+`python -m bench.load.compare`, 6 s runs, on a machine whose bare endpoint moved between 4,100
+and 5,600 requests/s from run to run):
+- **The outbox row goes to the driver's connection** (`domain.hot_writer.PreparedInsert`):
+  SQLAlchemy compiles the INSERT once for each number of rows and lends its type conversions;
+  the statement runs on the psycopg or sqlite3 connection itself, and a driver error comes
+  back as SQLAlchemy's own exception class (a repeat is still an `IntegrityError`, a dropped
+  connection is still replaced). A batch of concurrent rows is one `INSERT … VALUES (…), (…)
+  RETURNING id, channel, external_id`, its rows told apart by the unique key, where
+  SQLAlchemy had sent psycopg a pipeline of one statement a row: 0.08 → 0.03 ms of CPU a row
+  in batches of four, measured alone. In one process the insert inside a request went from
+  0.24 to 0.15 ms on SQLite, the whole request from 0.73 to 0.61 ms.
+- **The pusher gathers before every batch**: after a push it used to push at once whatever
+  had arrived meanwhile, mostly one or two messages, and one message costs a full RQ enqueue
+  (0.36 ms of CPU, against 0.04 a message in tens). It now waits its 10 ms before every
+  batch: the pusher's CPU per question fell from 0.11 to 0.06 ms in one process.
+- The outbox's `job_id` lost its unique index: it is a hash of (channel, external id), which
+  is unique already (raw SQLite insert 0.042 → 0.028 ms, measured alone); and a message's
+  channel and phase are checked against sets built once (iterating the enums was 2 % of an API
+  request's CPU under load).
+- The insert and the pusher together, old and new code alternated twice in one sitting:
+  SQLite 1,395 and 1,181 → 1,506 and 1,564 requests/s (server CPU 1.18 and 1.41 → 1.15 and
+  1.10 ms a request); PostgreSQL 1,019 and 1,085 → 1,298 and 1,285 requests/s (1.50 and 1.39
+  → 1.18 and 1.16 ms). In earlier sittings on SQLite, the pusher alone: 1,371 and 1,119 →
+  1,401 and 1,500; with a lone row on the driver too: 1,647 and 1,505 → 1,754 and 1,668.
+
+This run's ratios owe something to the machine, by how much cannot be told from here: its
+bare endpoint took 0.41–0.44 ms of CPU a request (4,153–4,443 requests/s) and its embedding
+model embedded 752 questions/s, against 0.26 ms (6,659–6,911) and 1,197 on the machine of the
+run before, while the API's own throughput is about what it was there (SQLite 1,497–1,567
+against 1,456–1,485, PostgreSQL 1,161–1,185 against 1,190–1,201). The code's own part is what
+the same-sitting comparisons above and the in-process figures show.
+
+What remains, sampled with py-spy on both workers under wrk (the thread holding the GIL, SQLite,
+this code): Flask around the view 28 %, gunicorn's parsing and dispatch 25 %, the group commit
+11 % (15 % on PostgreSQL), the rest of `submit` (reference, message) 8 %, the receipt 6 %, the
+pusher thread 6 %, the JSON body 5 %, the token 5 %, validation 2.5 %. Flask and gunicorn are
+what the bare endpoint pays too; the API's own work is spread thinly over the rest.
 """
 
 
