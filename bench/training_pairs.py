@@ -74,8 +74,9 @@ def pairs_from_set(
 
 #: The development sets the shipped model was trained on. A set joins this list when a model
 #: is retrained on it (group4-5 and group6-8 joined after their first contact; group11-17 with
-#: the model of 2026-12-03).
-TRAINED_SETS = tuple(f"group{n}.jsonl" for n in range(1, 18))
+#: the model of 2026-12-03; group22-27 with the model of that evening, chosen on group28-31,
+#: which it never saw).
+TRAINED_SETS = tuple(f"group{n}.jsonl" for n in (*range(1, 18), *range(22, 28)))
 
 
 def blind_sets(prefix: str) -> list[Path]:
