@@ -100,10 +100,9 @@ class Database:
         self._engine = make_engine(url, **kwargs)
         # SQLite's connections are in autocommit mode already (see make_engine); set once:
         # options set on each connection cost the dialect a check per transaction
-        auto = (
+        self._autocommit = (
             self._engine if sqlite else self._engine.execution_options(isolation_level="AUTOCOMMIT")
         )
-        self._autocommit = auto
         self._factory = sessionmaker(bind=self._engine, expire_on_commit=False)
         if self._writer is not None:
             self._writer.close()
