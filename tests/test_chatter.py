@@ -129,7 +129,7 @@ def test_a_comment_raising_a_groups_ask_is_added_to_that_group_with_one_action(
     ):
         _send(rt, meeting, n, text, "web")
     # close enough to be offered the group, not close enough to join it on its own
-    _send(rt, meeting, 3, "no coppers round here anymore tbh")
+    _send(rt, meeting, 3, "no police round here anymore tbh 😡")
     processing.process_batch(rt, meeting.id, 100)
     q = _by_external_id(rt)
     comment, asked = q["c-3"], q["c-1"]
