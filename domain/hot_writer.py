@@ -100,7 +100,7 @@ class PreparedInsert:
         """The statement for ``count`` rows; bind ``r<row>_<column>``."""
         table = self.table
         rows = [
-            {name: bindparam(f"r{i}_{name}", type_=table.c[name].type) for name in self.columns}
+            {name: bindparam(_bind(i, name), type_=table.c[name].type) for name in self.columns}
             for i in range(count)
         ]
         return insert(table).values(rows).returning(table.c.id, *(table.c[k] for k in self.key))
@@ -111,7 +111,7 @@ class PreparedInsert:
         if found is None:
             compiled = self.statement(count).compile(dialect=self.dialect)
             names = {
-                f"r{i}_{name}": (i, j) for i in range(count) for j, name in enumerate(self.columns)
+                _bind(i, name): (i, j) for i in range(count) for j, name in enumerate(self.columns)
             }
             if set(compiled.binds) != set(names):  # e.g. a column default added a bind
                 raise ValueError(f"{self.table.name}: give every column with a default")
@@ -129,7 +129,7 @@ class PreparedInsert:
         if order is not None:
             return sql, tuple(values[i][j] for i, j in order)
         return sql, {
-            f"r{i}_{name}": value
+            _bind(i, name): value
             for i, row_values in enumerate(values)
             for name, value in zip(self.columns, row_values, strict=True)
         }
@@ -161,7 +161,12 @@ class PreparedInsert:
         return [ids[tuple(row[k] for k in self.key)] for row in rows]
 
     def _named(self, rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-        return {f"r{i}_{name}": row[name] for i, row in enumerate(rows) for name in self.columns}
+        return {_bind(i, name): row[name] for i, row in enumerate(rows) for name in self.columns}
+
+
+def _bind(row: int, column: str) -> str:
+    """The bind parameter of ``column`` in row ``row`` of a multi-row statement."""
+    return f"r{row}_{column}"
 
 
 class HotWriter:

@@ -95,7 +95,7 @@ class GroupCommit:
                 self.leading = False
 
     def _commit(self, batch: list[_Pending]) -> None:
-        """Insert ``batch`` in one transaction; on a repeat, row by row. Never raises."""
+        """Insert ``batch`` with one statement; on a repeat, row by row. Never raises."""
         try:
             ids = self.writer.insert(self.prepared, [p.params for p in batch])
             for pending, row_id in zip(batch, ids, strict=True):
