@@ -245,9 +245,10 @@ def predicted_themes(
     items: Sequence[ClusteredQuestion], masked: Sequence[str], vecs: np.ndarray, order: list[int]
 ) -> dict[int, str]:
     """Themes from a fresh seed-taxonomy ThemeClassifier run over ``order`` (as live)."""
-    from workers.pipeline.themes import ThemeClassifier, load_seed_taxonomy
+    from workers.pipeline.themes import ThemeClassifier, load_seed_taxonomy, shipped_theme_head
 
-    classifier = ThemeClassifier(load_seed_taxonomy(), default_embedder())
+    embedder = default_embedder()
+    classifier = ThemeClassifier(load_seed_taxonomy(), embedder, head=shipped_theme_head(embedder))
     assigned = classifier.assign(
         vecs[order], [masked[i] for i in order], [items[i].qid for i in order], normalised=True
     )

@@ -36,6 +36,7 @@ workers.pipeline.moderation.features (``scripts/moderation_fit.py``). Training d
   contact) and the questions of the former blind grouping sets ``bench/data/blind/group*.jsonl``
   (clean: each is a genuine question for the meeting).
 * urgent (possible emergencies): see ``scripts/urgent_fit.py``.
+* theme (a softmax over the taxonomy's slugs): see ``scripts/theme_fit.py``.
 """
 
 from __future__ import annotations
@@ -62,6 +63,7 @@ from moderation_fit import (  # noqa: E402
     pick_thresholds,
 )
 from moderation_fit import report as moderation_report  # noqa: E402
+from theme_fit import fit_theme  # noqa: E402
 from urgent_fit import fit_urgent, reading_vectors  # noqa: E402
 
 from bench.datasets import files_sha256, read_jsonl  # noqa: E402
@@ -299,7 +301,9 @@ def fit_moderation(
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--check", action="store_true", help="cross-validate, write nothing")
-    parser.add_argument("--only", choices=("kind", "moderation", "urgent"), help="fit one head")
+    parser.add_argument(
+        "--only", choices=("kind", "moderation", "urgent", "theme"), help="fit one head"
+    )
     parser.add_argument(
         "--hold-out",
         action="append",
@@ -322,6 +326,8 @@ def main() -> int:
         heads.append(("moderation", *fit_moderation(hold_out, target)))
     if args.only in (None, "urgent"):
         heads.append(("urgent", *fit_urgent()))
+    if args.only in (None, "theme"):
+        heads.append(("theme", *fit_theme()))
     if args.check or hold_out:
         return 0
     for name, head, meta in heads:

@@ -11,7 +11,7 @@ import pytest
 from bench.eval.theme_sets import ADDED, taxonomy
 from workers.pipeline.embedding import default_embedder
 from workers.pipeline.engine import Item, Pipeline
-from workers.pipeline.themes import ThemeClassifier, load_seed_taxonomy
+from workers.pipeline.themes import ThemeClassifier, load_seed_taxonomy, shipped_theme_head
 from workers.pipeline.themes.groups import group_theme
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -60,11 +60,11 @@ def test_a_question_joining_a_group_takes_the_staff_theme_of_its_members(embedde
     first = Item(id="1", text="Cars race through the village at night far above the limit.")
     (a,) = pipeline.analyse([first])
     assert a.theme is not None and a.theme.slug == "roads"
-    pipeline.learn_theme("1", "nuisance_vehicles", a.vector, first.text)
+    pipeline.learn_theme("1", "asb", a.vector, first.text)
     again = Item(id="2", text="cars racing through the village at night way over the limit")
     (b,) = pipeline.analyse([again])
     assert b.match.group_key == a.match.group_key
-    assert b.theme is not None and b.theme.slug == "nuisance_vehicles"
+    assert b.theme is not None and b.theme.slug == "asb"
     assert not b.theme.pinned and not b.theme.discovered
 
 
@@ -89,8 +89,10 @@ def test_newcomers_of_one_batch_do_not_outvote_the_theme_an_earlier_member_was_g
     ("text", "slug"),
     [
         ("Someone is setting gin traps for the otters along the brook.", "wildlife"),
-        ("A trailer of plasterboard and paint tins was tipped in our lane.", "fly_tipping"),
-        ("Lads on off-road bikes tear round the recreation ground at night.", "nuisance_vehicles"),
+        ("Is anyone ever prosecuted for fly-tipping in the lanes?", "fly_tipping"),
+        ("Lads on off-road bikes tear round the recreation ground at night.", "asb"),
+        ("Officers wait hours in A&E with people in a mental health crisis.", "mental_health"),
+        ("How many of the new recruits leave the force within two years?", "workforce"),
         ("My sister's husband checks her phone and won't let her see friends.", "domestic_abuse"),
         ("My neighbour gets abuse because he is gay. Is that a hate crime?", "hate_crime"),
         ("Could the school liaison officer come back to our secondary school?", "young_people"),
@@ -98,7 +100,8 @@ def test_newcomers_of_one_batch_do_not_outvote_the_theme_an_earlier_member_was_g
     ],
 )
 def test_questions_land_in_the_added_themes(embedder, text: str, slug: str) -> None:
-    (got,) = ThemeClassifier(load_seed_taxonomy(), embedder).classify([text])
+    clf = ThemeClassifier(load_seed_taxonomy(), embedder, head=shipped_theme_head(embedder))
+    (got,) = clf.classify([text])
     assert got.slug == slug
 
 
@@ -125,3 +128,48 @@ def test_the_leave_one_set_out_replay_gives_the_pipelines_themes(embedder, tmp_p
     assert replayed == [str(o["theme"]) for o in out]
     # the replay of the earlier setting (no vote) differs where a group outvoted a member
     assert predict(captured, Setting(frozenset(ADDED), vote=False), embedder) != replayed
+
+
+def test_the_shipped_head_is_used_by_the_pipeline_only_with_its_own_model(embedder) -> None:
+    head = shipped_theme_head(embedder)
+    assert head is not None and head.embedder == embedder.name
+    assert set(head.classes) == {t.slug for t in load_seed_taxonomy()}
+    assert Pipeline(embedder=embedder).classifier.head is head
+
+    class Other:
+        name, dim = "another-model", embedder.dim
+
+        def embed(self, texts):
+            return embedder.embed(texts)
+
+    assert shipped_theme_head(Other()) is None
+
+
+def test_a_theme_staff_added_wins_its_questions_against_the_head(embedder) -> None:
+    from workers.pipeline.themes import Theme
+
+    licensing = Theme(
+        "licensing",
+        "Firearms licensing",
+        "Shotgun and firearms certificates: applications, renewals and delays.",
+        ("How long does a shotgun certificate renewal take?",),
+    )
+    head = shipped_theme_head(embedder)
+    assert head is not None and "licensing" not in head.classes
+    clf = ThemeClassifier([*load_seed_taxonomy(), licensing], embedder, head=head)
+    q = "My firearms certificate ran out while I waited eight months for the renewal."
+    (got,) = clf.classify([q])
+    assert got.slug == "licensing"
+    assert ThemeClassifier(load_seed_taxonomy(), embedder, head=head).classify([q])[0].score < (
+        got.score
+    )
+
+
+def test_a_staff_decision_outweighs_the_head_for_close_questions(embedder) -> None:
+    clf = ThemeClassifier(load_seed_taxonomy(), embedder, head=shipped_theme_head(embedder))
+    q = "Noisy dogs barking all night next door, who sorts that out?"
+    (before,) = clf.classify([q])
+    assert before.slug != "council"
+    clf.learn("council", embedder.embed([q])[0], text=q, question_id="q1")
+    (para,) = clf.classify(["The dog next door barks all night and keeps the street awake."])
+    assert para.slug == "council"

@@ -22,10 +22,10 @@ from workers.pipeline.themes import (
 
 ROOT = Path(__file__).resolve().parents[1]
 
-MENTAL_HEALTH = [
-    "How much officer time goes on people in mental health crisis?",
-    "Officers sit in A&E for hours with people having a mental health crisis.",
-    "Is the NHS doing enough on mental health so the police are not left to cope?",
+FIREARMS = [  # no taxonomy theme is about licensing
+    "Why does renewing a shotgun certificate take over a year?",
+    "The firearms licensing backlog is ridiculous, when will it be cleared?",
+    "how long for a firearms licence renewal now, mine expired waiting",
 ]
 
 
@@ -100,12 +100,12 @@ def test_clear_questions_land_in_their_theme(clf, text, slug):
 
 
 def test_unrelated_topic_is_discovered_grouped_and_labelled(clf):
-    texts = [*MENTAL_HEALTH, "Drug dealers are selling outside the school gates."]
+    texts = [*FIREARMS, "Drug dealers are selling outside the school gates."]
     got = clf.classify(texts, ids=["m1", "m2", "m3", "d1"])
     assert all(a.discovered for a in got[:3])
     assert len({a.slug for a in got[:3]}) == 1
     assert got[0].slug.startswith("new:")
-    assert "mental" in got[0].label.lower()
+    assert {"firearms", "licensing"} & set(got[0].label.lower().replace(",", "").split())
     assert got[3].slug == "drugs"
     # re-running with the same ids is stable and adds nothing
     again = clf.classify(texts[:3], ids=["m1", "m2", "m3"])
@@ -118,9 +118,7 @@ def test_learn_moves_similar_questions_and_pins_the_one_moved(clf, embedder):
     q = "Noisy dogs barking all night next door, who sorts that out?"
     vec = embedder.embed([q])
     (before,) = clf.assign(vec, [q], ["q1"])
-    # unsure, and alone: it keeps its best guess and founds no theme of its own
-    assert before.score < clf.threshold and not before.discovered
-    assert before.slug != "council"
+    assert not before.discovered and before.slug != "council"
     clf.learn("council", vec[0], text=q, question_id="q1")
     (after,) = clf.assign(vec, [q], ["q1"])
     assert (after.slug, after.pinned) == ("council", True)
@@ -130,7 +128,7 @@ def test_learn_moves_similar_questions_and_pins_the_one_moved(clf, embedder):
 
 
 def test_a_single_unsure_question_never_founds_a_theme(clf):
-    got = clf.classify(MENTAL_HEALTH[:2], ids=["m1", "m2"])
+    got = clf.classify(FIREARMS[:2], ids=["m1", "m2"])
     assert not any(a.discovered for a in got)
     assert not any(t.discovered for t in clf.themes())
 
@@ -153,9 +151,9 @@ def test_learn_rejects_unknown_theme_and_wrong_size(clf):
 
 
 def test_labels_learning_and_discoveries_survive_a_state_round_trip(clf, embedder):
-    got = clf.classify(MENTAL_HEALTH, ids=["m1", "m2", "m3"])
+    got = clf.classify(FIREARMS, ids=["m1", "m2", "m3"])
     new_slug = got[0].slug
-    clf.rename(new_slug, "Mental health demand")
+    clf.rename(new_slug, "Firearms licensing")
     clf.rename("asb", "ASB and nuisance")
     q = "Noisy dogs barking all night next door, who sorts that out?"
     clf.learn("asb", embedder.embed([q])[0], text=q, question_id="q1")
@@ -163,17 +161,17 @@ def test_labels_learning_and_discoveries_survive_a_state_round_trip(clf, embedde
     state = json.loads(json.dumps(clf.to_state()))  # must be JSON-safe
     back = ThemeClassifier.from_state(state, embedder)
 
-    assert back.label(new_slug) == "Mental health demand"
+    assert back.label(new_slug) == "Firearms licensing"
     assert back.label("asb") == "ASB and nuisance"
     assert back.pinned("q1") == "asb"
-    again = back.classify([*MENTAL_HEALTH, q], ids=["m1", "m2", "m3", "q1"])
+    again = back.classify([*FIREARMS, q], ids=["m1", "m2", "m3", "q1"])
     assert [a.slug for a in again] == [new_slug] * 3 + ["asb"]
-    assert again[0].label == "Mental health demand"
+    assert again[0].label == "Firearms licensing"
     assert again[3].pinned
-    fresh = "Police are spending whole shifts with people in a mental health crisis."
+    fresh = "Firearms licence renewals are taking far too long, what is the delay?"
     assert back.classify([fresh])[0].slug == clf.classify([fresh])[0].slug == new_slug
     # a staff label survives the automatic relabelling that new members trigger
-    assert back.classify([fresh])[0].label == "Mental health demand"
+    assert back.classify([fresh])[0].label == "Firearms licensing"
 
 
 def test_state_from_another_embedder_size_is_refused(clf):

@@ -378,7 +378,7 @@ def _load_themes(rt: Runtime, meeting_id: int, state: MeetingState) -> None:
         return
     data = json.loads(raw)
     state.pipeline.classifier = ThemeClassifier.from_state(
-        data["classifier"], state.pipeline.embedder
+        data["classifier"], state.pipeline.embedder, head=state.pipeline.classifier.head
     )
     state.themes = ThemeMap(data["rows"])
     state.theme_version = version

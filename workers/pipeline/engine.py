@@ -24,7 +24,13 @@ from workers.pipeline.moderation.head import ModerationHead, learned_flags
 from workers.pipeline.moderation.urgent import mark_urgent
 from workers.pipeline.normalise import Normalised, normalise
 from workers.pipeline.personal_data import find_personal_data, flag_personal_data, redact
-from workers.pipeline.themes import Theme, ThemeAssignment, ThemeClassifier, load_seed_taxonomy
+from workers.pipeline.themes import (
+    Theme,
+    ThemeAssignment,
+    ThemeClassifier,
+    load_seed_taxonomy,
+    shipped_theme_head,
+)
 from workers.pipeline.themes.groups import group_theme
 from workers.pipeline.welsh import as_read
 
@@ -106,7 +112,9 @@ class Pipeline:
             dedupe if dedupe is not None else DedupeIndex(self.embedder.dim, embedder=self.embedder)
         )
         self.classifier = classifier or ThemeClassifier(
-            list(themes) if themes is not None else load_seed_taxonomy(), self.embedder
+            list(themes) if themes is not None else load_seed_taxonomy(),
+            self.embedder,
+            head=shipped_theme_head(self.embedder),
         )
         self.repeats = repeats or RepeatTracker()
         #: None: the shipped head (training passes the head it is evaluating)

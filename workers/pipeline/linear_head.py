@@ -34,6 +34,8 @@ class LinearHead:
     coef: np.ndarray  # (classes, features)
     intercept: np.ndarray  # (classes,)
     link: str  # "softmax" or "sigmoid"
+    embedder: str | None = None
+    """Name of the sentence model whose vectors it was fitted on, when the file records it."""
 
     def scores(self, features: np.ndarray) -> np.ndarray:
         """Probabilities, one row per input row and one column per class."""
@@ -92,4 +94,5 @@ def load_head(name: str, directory: Path = HEADS_DIR) -> LinearHead:
         coef=np.asarray(data["coef"], dtype=np.float32),
         intercept=np.asarray(data["intercept"], dtype=np.float32),
         link=data["link"],
+        embedder=data.get("embedder"),
     )

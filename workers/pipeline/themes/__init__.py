@@ -9,8 +9,10 @@ is its public face and re-exports what the rest of the code uses.
   (:mod:`workers.pipeline.themes.taxonomy`).
 * A question is scored against every theme by embedding similarity to the theme prototype
   (the mean of its example and description embeddings), to its nearest examples, plus a small
-  bonus for keyword cues (:mod:`workers.pipeline.themes.scoring`). The best theme wins when its
-  score reaches ``threshold`` (:mod:`workers.pipeline.themes.classifier`).
+  bonus for keyword cues and, weighed, the probability a learned head gives it (a softmax
+  fitted on thousands of questions people filed; :mod:`workers.pipeline.themes.scoring`). The
+  theme ranked first wins when some theme's score (the head aside) reaches ``threshold``
+  (:mod:`workers.pipeline.themes.classifier`).
 * A question that fits no theme goes to *discovery* (:mod:`workers.pipeline.themes.discovery`):
   online leader clustering over such questions forms new-theme candidates (slugs ``new:1``,
   ``new:2``...), each with an automatic label made of its most distinctive words
@@ -34,7 +36,12 @@ products; discovery is a short Python loop over the questions that fit no theme.
 
 from __future__ import annotations
 
-from workers.pipeline.themes.classifier import ThemeAssignment, ThemeClassifier, ThemeInfo
+from workers.pipeline.themes.classifier import (
+    ThemeAssignment,
+    ThemeClassifier,
+    ThemeInfo,
+    shipped_theme_head,
+)
 from workers.pipeline.themes.taxonomy import (
     DISCOVERED_PREFIX,
     TAXONOMY_PATH,
@@ -55,5 +62,6 @@ __all__ = [
     "distinctive_label",
     "load_seed_taxonomy",
     "load_taxonomy",
+    "shipped_theme_head",
     "themes_from_records",
 ]

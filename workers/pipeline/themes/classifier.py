@@ -1,7 +1,9 @@
 """The theme classifier: assigns each question a taxonomy theme or a discovered one.
 
-A question is scored against every taxonomy theme (:mod:`workers.pipeline.themes.scoring`);
-the best theme wins when its score reaches ``threshold``. A question that fits no theme goes
+A question is scored against every taxonomy theme (:mod:`workers.pipeline.themes.scoring`):
+how well it fits each, and how it ranks them (the fit plus the theme head's weighed
+probability). The theme ranked first wins when some theme fits at ``threshold`` or better. A
+question that fits no theme goes
 to discovery (:mod:`workers.pipeline.themes.discovery`): it joins a close discovered theme or
 starts one. An unsure question that resembles nothing seen so far keeps its best-guess theme
 (when above ``floor``) but is remembered; if a second unsure question like it arrives, the
@@ -22,6 +24,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from workers.pipeline.linear_head import LinearHead, load_head
 from workers.pipeline.themes.discovery import Orphan, ThemeDiscovery
 from workers.pipeline.themes.model import ThemeModel, unit_vector
 from workers.pipeline.themes.scoring import ScoreWeights, TaxonomyScorer
@@ -35,13 +38,22 @@ from workers.pipeline.themes.state import (
 from workers.pipeline.themes.taxonomy import Theme, themes_from_records
 from workers.pipeline.themes.words import keyword_regex, match_text
 
-__all__ = ["ThemeAssignment", "ThemeClassifier", "ThemeInfo"]
+__all__ = ["ThemeAssignment", "ThemeClassifier", "ThemeInfo", "shipped_theme_head"]
 
 
 class _Embedder(Protocol):
     dim: int
 
     def embed(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+def shipped_theme_head(embedder: _Embedder) -> LinearHead | None:
+    """The theme head shipped in ``workers/pipeline/heads/theme.json`` if it was fitted on
+    ``embedder``'s vectors, else None (another model's vectors mean nothing to it)."""
+    head = load_head("theme")
+    if head.embedder != getattr(embedder, "name", None) or head.coef.shape[1] != embedder.dim:
+        return None
+    return head
 
 
 @dataclass(frozen=True)
@@ -76,8 +88,8 @@ class ThemeClassifier:
     Args:
         themes: the taxonomy (e.g. :func:`load_seed_taxonomy`).
         embedder: object with ``embed(texts)`` returning unit float32 rows, and ``dim``.
-        threshold: minimum score for a question to take a taxonomy theme; below it the
-            question goes to discovery.
+        threshold: minimum fit (the head aside) of some taxonomy theme for a question to
+            take the theme it ranks first; below it the question goes to discovery.
         join_threshold: minimum cosine similarity to a discovered theme's centroid (or to a
             remembered unsure question) for a question to join it.
         proto_weight: weight of cosine similarity to the theme prototype.
@@ -89,10 +101,14 @@ class ThemeClassifier:
             is remembered until, with it, ``min_found`` unsure questions cohere (each at least
             ``join_threshold`` similar to the newest): together they found a discovered theme.
         max_orphans: how many such remembered questions are kept (oldest dropped first).
+        head: a theme head over ``embedder``'s vectors (:func:`shipped_theme_head`), or None.
+        head_weight: weight of the head's probability in a taxonomy theme's score.
 
     The weights were chosen on one half of ``bench/data/policing_questions.jsonl``
     (``bench/eval/themes.py --tune``); ``threshold`` and ``keyword_bonus`` by leave one set
-    out over the blind sets group1-3 (``python -m bench.eval.theme_sets``).
+    out over the blind sets group1-3 (``python -m bench.eval.theme_sets``); ``head_weight``
+    with the head fitted on group1-17 and 22-27, on group28-32 (docs/benchmarks.md, "Theme
+    head").
     """
 
     def __init__(
@@ -100,7 +116,7 @@ class ThemeClassifier:
         themes: Sequence[Theme],
         embedder: _Embedder,
         *,
-        threshold: float = 0.56,
+        threshold: float = 0.45,
         join_threshold: float = 0.45,
         proto_weight: float = 0.7,
         knn_weight: float = 0.3,
@@ -110,6 +126,8 @@ class ThemeClassifier:
         max_orphans: int = 200,
         staff_match: float = 0.6,
         min_found: int = 3,
+        head: LinearHead | None = None,
+        head_weight: float = 1.5,
     ) -> None:
         """Embed the taxonomy (examples, label and description of every theme)."""
         self.embedder = embedder
@@ -124,6 +142,8 @@ class ThemeClassifier:
         self.max_orphans = int(max_orphans)
         self.staff_match = staff_match
         self.min_found = int(min_found)
+        self.head = head
+        self.head_weight = head_weight
         self._models: dict[str, ThemeModel] = {}
         self._pins: dict[str, str] = {}  # question id -> staff theme
         self._discovery = ThemeDiscovery(self._models, self.dim)
@@ -262,8 +282,8 @@ class ThemeClassifier:
         discovery = self._discovery
         matched = list(texts) if normalised else [match_text(t) for t in texts]
         discovery.observe(matched)
-        scores = self._taxonomy_scores(vectors, matched)
-        best = scores.argmax(axis=1)
+        ranking, fit = self._taxonomy_scores(vectors, matched)
+        best = ranking.argmax(axis=1)
         picks: list[tuple[str, float, bool]] = []
         touched: set[str] = set()
         orphan_pick: dict[int, int] = {}  # id() of an orphan made in this batch -> its pick
@@ -275,7 +295,7 @@ class ThemeClassifier:
             if qid is not None and qid in discovery.member_of:
                 picks.append((discovery.member_of[qid], 1.0, False))
                 continue
-            tax_slug, tax_score = self._scorer.slugs[best[i]], float(scores[i, best[i]])
+            tax_slug, tax_score = self._scorer.slugs[best[i]], float(fit[i].max())
             disc_slug, disc_score = discovery.nearest_theme(vectors[i])
             if (
                 disc_slug is not None
@@ -334,6 +354,7 @@ class ThemeClassifier:
                 "max_orphans": self.max_orphans,
                 "staff_match": self.staff_match,
                 "min_found": self.min_found,
+                "head_weight": self.head_weight,
             },
             "themes": [theme_entry(m, self.dim) for m in self._models.values()],
             "pins": dict(self._pins),
@@ -341,8 +362,11 @@ class ThemeClassifier:
         }
 
     @classmethod
-    def from_state(cls, state: Mapping[str, Any], embedder: _Embedder) -> ThemeClassifier:
-        """Rebuild a classifier saved by :meth:`to_state` (taxonomy examples are re-embedded).
+    def from_state(
+        cls, state: Mapping[str, Any], embedder: _Embedder, head: LinearHead | None = None
+    ) -> ThemeClassifier:
+        """Rebuild a classifier saved by :meth:`to_state` (taxonomy examples are re-embedded;
+        the head is not part of the state: pass the one in use).
 
         Raises:
             ValueError: the state is of another version or from another embedder.
@@ -356,7 +380,7 @@ class ThemeClassifier:
         if saved_name and getattr(embedder, "name", saved_name) != saved_name:
             raise ValueError(f"state was made with embedder {saved_name!r}")
         taxonomy = themes_from_records(e["theme"] for e in state["themes"] if "theme" in e)
-        self = cls(taxonomy, embedder, **state["params"])
+        self = cls(taxonomy, embedder, head=head, **state["params"])
         for entry in state["themes"]:
             restore_theme(self._models, entry, dim)
         self._pins = dict(state["pins"])
@@ -375,11 +399,13 @@ class ThemeClassifier:
     def _rebuild_taxonomy(self) -> None:
         """Rebuild the taxonomy scorer after a change to the taxonomy or its staff examples."""
         tax = [m for m in self._models.values() if not m.discovered]
-        self._scorer = TaxonomyScorer(tax, self.dim)
+        self._scorer = TaxonomyScorer(tax, self.dim, self.head)
         self._tax_dirty = False
 
-    def _taxonomy_scores(self, vectors: np.ndarray, matched: Sequence[str]) -> np.ndarray:
-        """(n, themes) scores: prototype + nearest-example similarity + keyword bonus."""
+    def _taxonomy_scores(
+        self, vectors: np.ndarray, matched: Sequence[str]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(n, themes) ranking and fit of every question against every taxonomy theme."""
         if self._tax_dirty:
             self._rebuild_taxonomy()
         weights = ScoreWeights(
@@ -388,5 +414,6 @@ class ThemeClassifier:
             keyword_bonus=self.keyword_bonus,
             knn=self.knn,
             staff_match=self.staff_match,
+            head_weight=self.head_weight,
         )
         return self._scorer.scores(vectors, matched, weights)
