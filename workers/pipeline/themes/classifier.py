@@ -105,10 +105,9 @@ class ThemeClassifier:
         head_weight: weight of the head's probability in a taxonomy theme's score.
 
     The weights were chosen on one half of ``bench/data/policing_questions.jsonl``
-    (``bench/eval/themes.py --tune``); ``threshold`` and ``keyword_bonus`` by leave one set
-    out over the blind sets group1-3 (``python -m bench.eval.theme_sets``); ``head_weight``
-    with the head fitted on group1-17 and 22-27, on group28-32 (docs/benchmarks.md, "Theme
-    head").
+    (``bench/eval/themes.py --tune``); ``keyword_bonus`` by leave one set out over the blind
+    sets group1-3 (``python -m bench.eval.theme_sets``); ``head_weight`` and ``threshold``
+    with a head fitted without group28-32, on them (docs/first-contact.md, group33-35).
     """
 
     def __init__(
