@@ -73,14 +73,7 @@ def fit_theme() -> tuple[LinearHead, dict[str, object]]:
     per_set = {s: round(float(right[np.asarray(sources) == s].mean()), 3) for s in set(sources)}
     report = {"rows": len(y), "classes": len(set(labels)), "accuracy": round(accuracy, 3)}
     print("theme, 5-fold cross-validation by set:", json.dumps({**report, "per_set": per_set}))
-    model.fit(x, y)
-    head = LinearHead(
-        tuple(model.classes_),
-        model.coef_.astype(np.float32),
-        model.intercept_.astype(np.float32),
-        "softmax",
-        embedder=default_embedder().name,
-    )
+    head = LinearHead.softmax_of(model.fit(x, y), embedder=default_embedder().name)
     meta = {
         "embedder": head.embedder,
         "trained_on": [str(p.relative_to(ROOT)) for p in paths],

@@ -249,13 +249,7 @@ def fit_kind(check: bool) -> tuple[LinearHead, dict]:
             "recall": round(tp / max(1, (y == k).sum()), 3),
         }
     print("kind, 5-fold cross-validation:", json.dumps(report))
-    model.fit(x, y)
-    head = LinearHead(
-        tuple(model.classes_),
-        model.coef_.astype(np.float32),
-        model.intercept_.astype(np.float32),
-        "softmax",
-    )
+    head = LinearHead.softmax_of(model.fit(x, y))
     return head, {"trained_on_sha256": files_sha256(paths), "cross_validation": report}
 
 

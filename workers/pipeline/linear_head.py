@@ -14,6 +14,7 @@ import json
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -36,6 +37,18 @@ class LinearHead:
     link: str  # "softmax" or "sigmoid"
     embedder: str | None = None
     """Name of the sentence model whose vectors it was fitted on, when the file records it."""
+
+    @classmethod
+    def softmax_of(cls, model: Any, embedder: str | None = None) -> LinearHead:
+        """The softmax head of a fitted multinomial logistic regression (``classes_``,
+        ``coef_``, ``intercept_``: scikit-learn's, at build time)."""
+        return cls(
+            tuple(model.classes_),
+            np.asarray(model.coef_, dtype=np.float32),
+            np.asarray(model.intercept_, dtype=np.float32),
+            "softmax",
+            embedder=embedder,
+        )
 
     def scores(self, features: np.ndarray) -> np.ndarray:
         """Probabilities, one row per input row and one column per class."""
