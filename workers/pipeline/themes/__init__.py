@@ -36,12 +36,8 @@ products; discovery is a short Python loop over the questions that fit no theme.
 
 from __future__ import annotations
 
-from workers.pipeline.themes.classifier import (
-    ThemeAssignment,
-    ThemeClassifier,
-    ThemeInfo,
-    shipped_theme_head,
-)
+from workers.pipeline.themes.classifier import ThemeAssignment, ThemeClassifier, ThemeInfo
+from workers.pipeline.themes.head import shipped_theme_head
 from workers.pipeline.themes.taxonomy import (
     DISCOVERED_PREFIX,
     TAXONOMY_PATH,

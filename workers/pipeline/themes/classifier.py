@@ -19,14 +19,19 @@ snapshot (labels, learned examples, discovered themes, pins) to keep between run
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
-from workers.pipeline.linear_head import LinearHead, load_head
+from workers.pipeline.linear_head import LinearHead
 from workers.pipeline.themes.discovery import Orphan, ThemeDiscovery
-from workers.pipeline.themes.model import ThemeModel, unit_vector
+from workers.pipeline.themes.model import (
+    Embedder,
+    ThemeAssignment,
+    ThemeInfo,
+    ThemeModel,
+    unit_vector,
+)
 from workers.pipeline.themes.scoring import ScoreWeights, TaxonomyScorer
 from workers.pipeline.themes.state import (
     STATE_VERSION,
@@ -38,48 +43,7 @@ from workers.pipeline.themes.state import (
 from workers.pipeline.themes.taxonomy import Theme, themes_from_records
 from workers.pipeline.themes.words import keyword_regex, match_text
 
-__all__ = ["ThemeAssignment", "ThemeClassifier", "ThemeInfo", "shipped_theme_head"]
-
-
-class _Embedder(Protocol):
-    dim: int
-
-    def embed(self, texts: Sequence[str]) -> np.ndarray: ...
-
-
-def shipped_theme_head(embedder: _Embedder) -> LinearHead | None:
-    """The theme head shipped in ``workers/pipeline/heads/theme.json`` if it was fitted on
-    ``embedder``'s vectors, else None (another model's vectors mean nothing to it)."""
-    head = load_head("theme")
-    if head.embedder != getattr(embedder, "name", None) or head.coef.shape[1] != embedder.dim:
-        return None
-    return head
-
-
-@dataclass(frozen=True)
-class ThemeAssignment:
-    """The theme given to one question."""
-
-    slug: str
-    label: str
-    score: float
-    """Similarity score of the chosen theme (0..~1.1; higher is more confident)."""
-    discovered: bool
-    """True when the theme is a discovered ``new:`` candidate rather than a taxonomy theme."""
-    pinned: bool = False
-    """True when staff chose this theme; the classifier never changes it."""
-
-
-@dataclass(frozen=True)
-class ThemeInfo:
-    """A theme as staff see it in the theme list."""
-
-    slug: str
-    label: str
-    discovered: bool
-    label_edited: bool
-    examples: int
-    """Number of example embeddings the theme is matched against (taxonomy + staff + members)."""
+__all__ = ["ThemeAssignment", "ThemeClassifier", "ThemeInfo"]
 
 
 class ThemeClassifier:
@@ -113,7 +77,7 @@ class ThemeClassifier:
     def __init__(
         self,
         themes: Sequence[Theme],
-        embedder: _Embedder,
+        embedder: Embedder,
         *,
         threshold: float = 0.45,
         join_threshold: float = 0.45,
@@ -362,7 +326,7 @@ class ThemeClassifier:
 
     @classmethod
     def from_state(
-        cls, state: Mapping[str, Any], embedder: _Embedder, head: LinearHead | None = None
+        cls, state: Mapping[str, Any], embedder: Embedder, head: LinearHead | None = None
     ) -> ThemeClassifier:
         """Rebuild a classifier saved by :meth:`to_state` (taxonomy examples are re-embedded;
         the head is not part of the state: pass the one in use).
