@@ -3,11 +3,10 @@
 A question is scored against every taxonomy theme (:mod:`workers.pipeline.themes.scoring`):
 how well it fits each, and how it ranks them (the fit plus the theme head's weighed
 probability). The theme ranked first wins when some theme fits at ``threshold`` or better. A
-question that fits no theme goes
-to discovery (:mod:`workers.pipeline.themes.discovery`): it joins a close discovered theme or
-starts one. An unsure question that resembles nothing seen so far keeps its best-guess theme
-(when above ``floor``) but is remembered; if a second unsure question like it arrives, the
-two found a discovered theme.
+question that fits no theme goes to discovery (:mod:`workers.pipeline.themes.discovery`): it
+joins a close discovered theme or starts one. An unsure question that resembles nothing seen
+so far keeps its best-guess theme but is remembered; once enough unsure questions like it
+have arrived (``min_found``), together they found a discovered theme.
 
 Staff feedback: :meth:`ThemeClassifier.learn` adds a question's embedding as an extra example
 of the theme staff chose and pins that question to the theme so the classifier never changes
