@@ -118,12 +118,18 @@ and 5,600 requests/s from run to run):
   → 1.18 and 1.16 ms). In earlier sittings on SQLite, the pusher alone: 1,371 and 1,119 →
   1,401 and 1,500; with a lone row on the driver too: 1,647 and 1,505 → 1,754 and 1,668.
 
-This run's ratios owe something to the machine, by how much cannot be told from here: its
-bare endpoint took 0.41–0.44 ms of CPU a request (4,153–4,443 requests/s) and its embedding
-model embedded 752 questions/s, against 0.26 ms (6,659–6,911) and 1,197 on the machine of the
-run before, while the API's own throughput is about what it was there (SQLite 1,497–1,567
-against 1,456–1,485, PostgreSQL 1,161–1,185 against 1,190–1,201). The code's own part is what
-the same-sitting comparisons above and the in-process figures show.
+The ratios move with the machine and with what its neighbours take. The same intake code on
+2026-12-03 gave PostgreSQL 28 % on a 2-core Xeon, 20 % on an AVX2-only EPYC, and 25 % then
+23 % in two runs on an AVX-512 EPYC, where the bare endpoint itself moved between 3,636 and
+6,367 requests/s from one run to the next (the hypervisor took up to 2.8 s of CPU in 10 s).
+Where PostgreSQL's extra cost lies, measured on that EPYC: an API request cost the web
+processes 0.1–0.3 ms more CPU than on SQLite, and the PostgreSQL server 0.12–0.17 ms of its
+own on the same two cores; one round trip costs the client 0.06–0.18 ms of CPU (libpq alone
+running `SELECT 1`, most of it the sleep and wake-up), and under wrk most commits carried one
+to three rows, since the next commit starts as soon as the last ends. Tried and not kept: a
+1 ms wait before each commit to gather bigger batches (alternated with the shipped code:
+1,376 and 897 requests/s against 1,218 and 1,099, within the noise). The code's own part is
+what the same-sitting comparisons above and the in-process figures show.
 
 What remains, sampled with py-spy on both workers under wrk (the thread holding the GIL, SQLite,
 this code): Flask around the view 28 %, gunicorn's parsing and dispatch 25 %, the group commit
