@@ -80,6 +80,9 @@ class Captured:
     themed: list[bool]
     groups: list[str]
     gold: list[str]
+    #: each question's place among its group's members, in the order the pipeline placed them
+    #: (a tie in a group's vote goes to the member placed first, not the first in the file)
+    placed: list[int]
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,7 @@ def capture(path: Path, ask_field: str, pipeline: Pipeline) -> Captured:
     items = list(read_items(source))
     out = [a for s in range(0, len(items), 256) for a in pipeline.analyse(items[s : s + 256])]
     del ask_field  # groups come from the pipeline, not the labels
+    place = {m: n for members in pipeline.dedupe.groups().values() for n, m in enumerate(members)}
     return Captured(
         ids=[a.id for a in out],
         vectors=np.stack([a.vector for a in out]),
@@ -111,6 +115,7 @@ def capture(path: Path, ask_field: str, pipeline: Pipeline) -> Captured:
             for a in out
         ],
         gold=[str(r.get("theme")) for r in rows],
+        placed=[place.get(a.id, 0) for a in out],
     )
 
 
@@ -155,6 +160,8 @@ def predict(data: Captured, setting: Setting, embedder: Any) -> list[str]:
             members: dict[str, list[int]] = {}
             for i in range(end):  # blocked questions are alone in a group of their own id
                 members.setdefault(data.groups[i], []).append(i)
+            for group in members.values():
+                group.sort(key=lambda j: data.placed[j])
             ballots = list(slugs)
             for i in rows:  # members of earlier batches decide when any has a theme
                 group = members[data.groups[i]]
