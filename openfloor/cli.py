@@ -207,6 +207,7 @@ def run(host: str, port: int, with_demo: bool, reset_demo_password: bool) -> Non
             "redis",
             server_command(settings.instance_path),
             ready=lambda: wait_until_alive(settings.instance_path),
+            detached=True,  # a Ctrl-C stops it last, after the workers, not with them
         )
         redis_child.start(dict(os.environ))
         children.append(redis_child)

@@ -17,7 +17,12 @@ STABLE_SECONDS = 30.0
 
 @dataclass
 class Child:
-    """One supervised process; ``ready`` (optional) waits until it serves after a start."""
+    """One supervised process; ``ready`` (optional) waits until it serves after a start.
+
+    ``detached``: the process runs in a session of its own, so a Ctrl-C at the terminal (sent
+    to the whole foreground process group) does not reach it; the supervisor stops it in its
+    turn. For the embedded Redis, which the other children need until they have stopped.
+    """
 
     name: str
     command: list[str]
@@ -25,10 +30,11 @@ class Child:
     proc: subprocess.Popen[bytes] | None = None
     started: float = 0.0
     delay: float = 1.0
+    detached: bool = False
 
     def start(self, env: dict[str, str]) -> None:
         """Start (or restart) the process and wait until it is ready."""
-        self.proc = subprocess.Popen(self.command, env=env)
+        self.proc = subprocess.Popen(self.command, env=env, start_new_session=self.detached)
         self.started = time.monotonic()
         if self.ready is not None:
             self.ready()

@@ -78,3 +78,28 @@ def test_run_refuses_a_port_in_use_before_starting_anything(tmp_path: Path) -> N
     assert done.returncode != 0
     assert f"127.0.0.1:{port} is already in use" in done.stderr
     assert not instance.exists()  # no database, no Redis: nothing was started
+
+
+def test_ctrl_c_at_the_terminal_stops_everything_cleanly_redis_last(tmp_path: Path) -> None:
+    port = free_port()
+    instance = tmp_path / "instance"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "REDIS_"))}
+    env.update(INSTANCE_PATH=str(instance), PORT=str(port), QUEUE_PREFIX="ctrlc")
+    log_path = tmp_path / "run.log"
+    with log_path.open("wb") as log:
+        run = subprocess.Popen(
+            [sys.executable, "-m", "openfloor", "run", "--no-demo"],
+            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+        try:
+            wait_for(lambda: _healthy(port), timeout=90, interval=0.25)
+            wait_for(lambda: _redis_pid(socket_path(str(instance))), timeout=10)
+        finally:
+            # as a terminal does on Ctrl-C: SIGINT to every process of the foreground group
+            os.killpg(run.pid, signal.SIGINT)
+            assert run.wait(timeout=60) == 0
+    output = log_path.read_text(errors="replace")
+    # the workers and the scheduler stopped while Redis was still there to hear them
+    assert "Traceback" not in output, output[-3000:]
+    assert "could not connect to Redis" not in output
+    assert _redis_pid(socket_path(str(instance))) is None
