@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import ctypes
 import logging
+import os
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,6 +16,27 @@ from typing import Any
 log = logging.getLogger("openfloor")
 #: A child that ran this long before dying is restarted at once again (its back-off resets).
 STABLE_SECONDS = 30.0
+#: ``prctl`` option: the signal the kernel sends a process when its parent dies (Linux).
+PR_SET_PDEATHSIG = 1
+
+
+def _ends_with_parent() -> Callable[[], None] | None:
+    """Run in a new child before it starts: SIGTERM for it when the supervisor dies (Linux).
+
+    However the supervisor ends (``kill -9`` included), the kernel then stops its children,
+    so no web server, worker or Redis is left running without it.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    prctl = ctypes.CDLL(None, use_errno=True).prctl  # looked up before the fork
+    parent = os.getpid()
+
+    def hook() -> None:
+        prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() != parent:  # the supervisor died before this ran
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    return hook
 
 
 @dataclass
@@ -22,6 +46,8 @@ class Child:
     ``detached``: the process runs in a session of its own, so a Ctrl-C at the terminal (sent
     to the whole foreground process group) does not reach it; the supervisor stops it in its
     turn. For the embedded Redis, which the other children need until they have stopped.
+    Every child is sent SIGTERM by the kernel if the supervisor dies (see
+    :func:`_ends_with_parent`).
     """
 
     name: str
@@ -34,7 +60,13 @@ class Child:
 
     def start(self, env: dict[str, str]) -> None:
         """Start (or restart) the process and wait until it is ready."""
-        self.proc = subprocess.Popen(self.command, env=env, start_new_session=self.detached)
+        self.proc = subprocess.Popen(
+            self.command,
+            env=env,
+            start_new_session=self.detached,
+            # preexec_fn is unsafe only with threads; the supervisor has none
+            preexec_fn=_ends_with_parent(),
+        )
         self.started = time.monotonic()
         if self.ready is not None:
             self.ready()

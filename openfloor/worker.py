@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from redis.exceptions import RedisError
 from rq import SimpleWorker, Worker
+from rq.exceptions import StopRequested
 from rq.serializers import JSONSerializer
 
 from domain.queue import (
@@ -53,25 +54,36 @@ def run_worker(rt: Runtime, *, burst: bool = False, queues: list[str] | None = N
     if queues != [COLLECT_QUEUE]:  # a collector worker needs no embedding model
         warm_up()
     delay = 0.5
-    while True:
-        started = time.monotonic()
-        try:
-            qs = [queue(rt.redis, rt.prefix, name) for name in (queues or ALL_QUEUES)]
-            w = _Worker(qs, connection=rt.redis, serializer=JSONSerializer)  # connects
-            # a worker restarted after a crash first hands back what its predecessor held
-            reap_dead_workers(rt.redis, rt.prefix, me=w.name)
-            # RQ logs two lines per job at INFO; only its warnings are worth a terminal.
-            worked = w.work(burst=burst, with_scheduler=True, logging_level="WARNING")
-            if burst or w.stop_signalled:
-                return bool(worked)
-            log.warning("RQ's loop ended on an error (above); starting again in %.1fs", delay)
-        except RedisError as exc:
-            # Redis restarting (or a failover) must not take the worker down: queued jobs
-            # are safe in Redis's append-only file, and the outbox keeps what never got there.
-            log.warning("lost Redis (%s); reconnecting in %.1fs", exc, delay)
-        time.sleep(delay)
-        # back off while failures follow each other; a worker that ran a while starts afresh
-        delay = 0.5 if time.monotonic() - started > 60 else min(delay * 2, 10.0)
+    w: _Worker | None = None
+    try:
+        while True:
+            started = time.monotonic()
+            try:
+                qs = [queue(rt.redis, rt.prefix, name) for name in (queues or ALL_QUEUES)]
+                w = _Worker(qs, connection=rt.redis, serializer=JSONSerializer)  # connects
+                # a worker restarted after a crash first hands back what its predecessor held
+                reap_dead_workers(rt.redis, rt.prefix, me=w.name)
+                # RQ logs two lines per job at INFO; only its warnings are worth a terminal.
+                worked = w.work(burst=burst, with_scheduler=True, logging_level="WARNING")
+                if burst or w.stop_signalled:
+                    return bool(worked)
+                log.warning("RQ's loop ended on an error (above); starting again in %.1fs", delay)
+            except RedisError as exc:
+                if w is not None and w.stop_signalled:
+                    # told to stop while Redis was away: RQ's goodbye to Redis failed
+                    log.warning("stopped with Redis unreachable (%s)", exc)
+                    return False
+                # Redis restarting (or a failover) must not take the worker down: queued jobs
+                # are safe in Redis's append-only file, and the outbox keeps what never got
+                # there.
+                log.warning("lost Redis (%s); reconnecting in %.1fs", exc, delay)
+            time.sleep(delay)
+            # back off while failures follow each other; a worker that ran a while starts afresh
+            delay = 0.5 if time.monotonic() - started > 60 else min(delay * 2, 10.0)
+    except StopRequested:
+        # a signal between two of RQ's loops, met by the last loop's handler (still set)
+        log.warning("stopped while waiting for Redis")
+        return False
 
 
 def healthy_workers_here(rt: Runtime, max_age: int) -> int:

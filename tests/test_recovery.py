@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from redis import Redis
 from rq import Worker
 from rq.job import Job
 from rq.registry import FailedJobRegistry, FinishedJobRegistry, StartedJobRegistry
@@ -22,6 +23,7 @@ from domain.runtime import Runtime, install
 from domain.settings import load_settings
 from intake import outbox
 from tests.support.processes import start_openfloor, stop, wait_for
+from tests.support.servers import RedisServer
 from workers.jobs import schedule_processing
 from workers.maintenance import purge_outbox
 from workers.pipeline_lock import pipeline_lock
@@ -252,3 +254,27 @@ def _stored(rt: Runtime, external_ids: set[str]) -> bool:
             select(Submission.external_id).where(Submission.external_id.in_(external_ids))
         ).all()
     return set(found) == external_ids
+
+
+def test_a_worker_told_to_stop_while_redis_is_away_stops(
+    settings: dict[str, Any], tmp_path: Path
+) -> None:
+    # as when `openfloor run` is killed and its children, Redis among them, are stopped at once
+    (tmp_path / "redis").mkdir()
+    private = RedisServer(tmp_path / "redis")  # the tests' shared Redis stays up
+    private.start()
+    client = Redis.from_url(private.url)
+    worker = start_openfloor(
+        ["worker", "--queue", "collect"], {**settings, "redis_url": private.url},
+        tmp_path / "worker.log",
+    )  # fmt: skip
+    try:
+        wait_for(lambda: Worker.all(connection=client), timeout=60)
+        private.stop()
+        wait_for(lambda: "could not connect to Redis" in _log(tmp_path), timeout=30)
+        worker.terminate()
+        assert worker.wait(timeout=20) == 0, _log(tmp_path)[-2000:]
+    finally:
+        client.close()
+        stop(worker)
+        private.stop()

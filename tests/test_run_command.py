@@ -103,3 +103,53 @@ def test_ctrl_c_at_the_terminal_stops_everything_cleanly_redis_last(tmp_path: Pa
     assert "Traceback" not in output, output[-3000:]
     assert "could not connect to Redis" not in output
     assert _redis_pid(socket_path(str(instance))) is None
+
+
+def _alive(pid: int) -> bool:
+    """The process exists and is not a zombie waiting for a parent that will never reap it."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat[stat.rindex(")") + 2] != "Z"
+
+
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(x) for x in (task / "children").read_text().split()]
+    return found
+
+
+def _descendants(pid: int) -> list[int]:
+    kids = _children(pid)
+    return kids + [pid for kid in kids for pid in _descendants(kid)]
+
+
+def test_a_killed_supervisor_leaves_nothing_running(tmp_path: Path) -> None:
+    port = free_port()
+    instance = tmp_path / "instance"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "REDIS_"))}
+    env.update(INSTANCE_PATH=str(instance), PORT=str(port), QUEUE_PREFIX="killed")
+    with (tmp_path / "run.log").open("wb") as log:
+        run = subprocess.Popen(
+            [sys.executable, "-m", "openfloor", "run", "--no-demo"],
+            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+    kids: list[int] = []
+    try:
+        wait_for(lambda: _healthy(port), timeout=90, interval=0.25)
+        assert len(_children(run.pid)) == 5  # redis, worker, collector, scheduler, web
+        kids = _descendants(run.pid)  # gunicorn's workers too
+        assert len(kids) >= 7
+        # the children were started with a pre-exec hook, which is safe only without threads
+        assert len(list(Path(f"/proc/{run.pid}/task").iterdir())) == 1
+        run.kill()  # no chance to stop anything itself
+        run.wait(timeout=10)
+        wait_for(lambda: not any(_alive(pid) for pid in kids), timeout=60, interval=0.25)
+    finally:
+        for pid in [run.pid, *kids]:
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+    assert _redis_pid(socket_path(str(instance))) is None
+    assert not _healthy(port)
