@@ -136,6 +136,26 @@ this code): Flask around the view 28 %, gunicorn's parsing and dispatch 25 %, th
 11 % (15 % on PostgreSQL), the rest of `submit` (reference, message) 8 %, the receipt 6 %, the
 pusher thread 6 %, the JSON body 5 %, the token 5 %, validation 2.5 %. Flask and gunicorn are
 what the bare endpoint pays too; the API's own work is spread thinly over the rest.
+
+Seventh round (issue 13; a 2-core AVX-512 Xeon on which `python -m bench.load.compare` gave the
+bare endpoint 7,500–8,300 requests/s, the API 2,110–2,250 on SQLite, 28–29 %, and 1,530–1,720 on
+PostgreSQL, 19–21 %). Where the web tier's CPU goes under wrk, PostgreSQL, found by answering at
+once after each stage (temporary code, not kept; web CPU per request): the API app answering
+straight away 0.29 ms (the bare endpoint 0.22), after the token 0.35, after the body and
+validation 0.44, after the outbox commit 0.80–0.84, the whole request with the pusher 0.87–0.90.
+The commit costs 0.36–0.42 ms of web CPU under load against 0.16 in one thread alone, and brings
+7–10 of a request's 12 voluntary context switches (SQLite: 0.32 ms and 5): a request waiting for
+its batch sleeps on a lock and, once woken, waits again for the GIL, which the leader still
+holds. Sleeping on a lock, and waiting for the GIL once it is given, make 29 % of the workers'
+context switches (`perf record -e sched:sched_switch`). Commits carried 2.4 and 3.3 rows on
+average in the two workers, so the round trip itself is already shared. Tried and not kept,
+alternated with the shipped code: libpq's own prepared-statement call instead of psycopg's
+`execute` (0.09 ms less per request in one thread; under load 0.87 against 0.90 ms, about 3 %,
+not worth a second driver path); a connection per thread with no group commit (0.98–1.00 against
+0.90–0.92 ms, 6–14 % fewer requests/s); 4 workers × 4 threads (the API unchanged at 1,653
+requests/s, the bare endpoint slower); a 5 ms GIL switch interval (within the noise; 0.2 ms was
+worse). What is left on PostgreSQL is the price of a blocking commit in a threaded CPython
+server: every request's thread must sleep and wake, and take the GIL back.
 """
 
 
