@@ -91,11 +91,14 @@ def demo(reset_password: bool) -> None:
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--workers", "web_workers", default=2, show_default=True, type=int)
 @click.option("--threads", default=8, show_default=True, type=int)
-def web(host: str, port: int, web_workers: int, threads: int) -> None:
+@click.option("--pin-workers/--no-pin-workers", default=True, show_default=True,
+              envvar="WEB_PIN_WORKERS",
+              help="Keep each worker on a CPU core of its own (Linux).")  # fmt: skip
+def web(host: str, port: int, web_workers: int, threads: int, pin_workers: bool) -> None:
     """Serve the web app with gunicorn (threads keep live event streams cheap)."""
     from openfloor.server import serve
 
-    serve(host=host, port=port, workers=web_workers, threads=threads)
+    serve(host=host, port=port, workers=web_workers, threads=threads, pin=pin_workers)
 
 
 @main.command()

@@ -154,8 +154,23 @@ alternated with the shipped code: libpq's own prepared-statement call instead of
 not worth a second driver path); a connection per thread with no group commit (0.98–1.00 against
 0.90–0.92 ms, 6–14 % fewer requests/s); 4 workers × 4 threads (the API unchanged at 1,653
 requests/s, the bare endpoint slower); a 5 ms GIL switch interval (within the noise; 0.2 ms was
-worse). What is left on PostgreSQL is the price of a blocking commit in a threaded CPython
-server: every request's thread must sleep and wake, and take the GIL back.
+worse). Most of what was left was threads sleeping and waking to take the GIL back; the eighth
+round cuts it.
+
+Eighth round (issue 13, the same machine): **each gunicorn worker keeps to a core of its own**
+(`openfloor.server`: gunicorn's `pre_fork` picks the core with the fewest live workers and
+`post_fork` pins the new worker to it, when the workers are at least as many as the cores). A
+worker runs one Python thread at a time, so one core is all it can use. Left free to move, its
+threads are woken on the other core while the GIL's holder runs on this one, and wake only to
+wait again (the GIL's known behaviour on several cores, and what the context switches above
+show). The bare endpoint runs with the same hooks and the same 1 ms switch interval
+(`bench/load/bare_gunicorn.py`), so the two servers still differ only by their application.
+Alternated in one sitting with `python -m bench.load.compare --database postgresql --seconds 8`,
+both servers' workers pinned from outside: the bare endpoint 8,773 and 8,837 against 8,004 and
+8,109 requests/s unpinned; the API 2,287 and 2,335 against 1,599 and 1,603 (web CPU 0.71–0.72
+against 0.93 ms a request), 26 % against 20 %. With the hooks as shipped: PostgreSQL 28.0 % and
+27.9 % (the API 2,479 and 2,409 requests/s, 0.67–0.69 ms), SQLite 31.1 % and 30.1 % (2,714 and
+2,629, 0.66–0.68 ms).
 """
 
 
@@ -341,7 +356,8 @@ def main() -> None:
     tool = "wrk 16 connections, 2 threads" if drivers.have_wrk() else "asyncio closed loop"
     tool += "; fixed rates with an asyncio open-loop generator on raw keep-alive connections"
     print(
-        f"gunicorn gthread, 2 workers x 8 threads for both servers; full-speed runs with {tool}"
+        "gunicorn gthread, 2 workers x 8 threads for both servers, each worker kept to a core of "
+        f"its own, threads switched every 1 ms; full-speed runs with {tool}"
         f", {args.seconds} s each after a 2 s warm-up; each API request is a new question "
         "(unique `external_id`); private Redis; PostgreSQL from the `pgserver` wheel. No worker "
         "runs during the web runs (the backlog is drained afterwards). Rate limits are raised "

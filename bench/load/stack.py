@@ -92,7 +92,7 @@ def gunicorn(target: Target, app: str, log: Path) -> Iterator[tuple[str, subproc
     else:
         args = [sys.executable, "-m", "gunicorn", "-b", f"127.0.0.1:{port}", "-k", "gthread",
                 "-w", str(WEB_WORKERS), "--threads", str(WEB_THREADS), "--reuse-port",
-                "bench.load.bare:app"]  # fmt: skip
+                "-c", "python:bench.load.bare_gunicorn", "bench.load.bare:app"]  # fmt: skip
     with log.open("ab") as out:
         proc = subprocess.Popen(args, env=target.env(), cwd=ROOT, stdout=out, stderr=out)
     url = f"http://127.0.0.1:{port}"
