@@ -13,7 +13,7 @@ import httpx
 from redis import Redis
 
 from openfloor.embedded import socket_path
-from tests.support.processes import wait_for
+from tests.support.processes import child_pids, wait_for
 from tests.support.servers import free_port
 
 
@@ -114,15 +114,8 @@ def _alive(pid: int) -> bool:
     return stat[stat.rindex(")") + 2] != "Z"
 
 
-def _children(pid: int) -> list[int]:
-    found: list[int] = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        found += [int(x) for x in (task / "children").read_text().split()]
-    return found
-
-
 def _descendants(pid: int) -> list[int]:
-    kids = _children(pid)
+    kids = child_pids(pid)
     return kids + [pid for kid in kids for pid in _descendants(kid)]
 
 
@@ -139,7 +132,7 @@ def test_a_killed_supervisor_leaves_nothing_running(tmp_path: Path) -> None:
     kids: list[int] = []
     try:
         wait_for(lambda: _healthy(port), timeout=90, interval=0.25)
-        assert len(_children(run.pid)) == 5  # redis, worker, collector, scheduler, web
+        assert len(child_pids(run.pid)) == 5  # redis, worker, collector, scheduler, web
         kids = _descendants(run.pid)  # gunicorn's workers too
         assert len(kids) >= 7
         # the children were started with a pre-exec hook, which is safe only without threads

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from openfloor.server import ensure_port_free
-from tests.support.processes import openfloor_env, stop, wait_for
+from tests.support.processes import child_pids, openfloor_env, stop, wait_for
 from tests.support.servers import RedisServer, free_port
 
 
@@ -74,17 +74,10 @@ def _answers(args: Any) -> bool:
     return True
 
 
-def _workers(master: int) -> list[int]:
-    found: list[int] = []
-    for task in Path(f"/proc/{master}/task").iterdir():
-        found += [int(x) for x in (task / "children").read_text().split()]
-    return found
-
-
 def _cores(master: int) -> dict[int, set[int]] | None:
     """Each worker's allowed cores, once every worker exists and keeps to one core."""
     try:
-        cores = {pid: os.sched_getaffinity(pid) for pid in _workers(master)}
+        cores = {pid: os.sched_getaffinity(pid) for pid in child_pids(master)}
     except OSError:  # a worker that just died
         return None
     pinned = len(cores) == len(CORES) and all(len(c) == 1 for c in cores.values())
@@ -113,9 +106,9 @@ def test_each_web_worker_keeps_to_a_core_and_a_new_worker_takes_a_free_one(
 
 def _settled(web: subprocess.Popen[bytes], workers: int) -> list[int]:
     """The workers, once they serve and are long past the moment a pinned one takes its core."""
-    wait_for(lambda: len(_workers(web.pid)) == workers and _answers(web.args), timeout=60)
+    wait_for(lambda: len(child_pids(web.pid)) == workers and _answers(web.args), timeout=60)
     time.sleep(1)  # a worker takes its core just after the fork, before it loads the app
-    return _workers(web.pid)
+    return child_pids(web.pid)
 
 
 @pytest.mark.parametrize(

@@ -19,6 +19,7 @@ from domain.migrate import upgrade
 from domain.models import ApiToken, Meeting, MeetingKind, MeetingStatus
 from domain.runtime import Runtime
 from domain.settings import load_settings
+from tests.support.processes import child_pids
 from tests.support.servers import RedisServer, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -149,10 +150,4 @@ def cpu_seconds(pid: int) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
-def children(pid: int) -> list[int]:
-    """The live child processes of ``pid`` (gunicorn's workers, for its master)."""
-    found: list[int] = []
-    with contextlib.suppress(OSError):
-        for task in Path(f"/proc/{pid}/task").iterdir():
-            found += [int(c) for c in (task / "children").read_text().split()]
-    return found
+children = child_pids  # the live child processes of a pid (gunicorn's workers)

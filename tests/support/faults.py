@@ -16,7 +16,7 @@ import httpx
 
 from domain.models import ApiToken
 from domain.runtime import Runtime
-from tests.support.processes import start_openfloor, stop, wait_for
+from tests.support.processes import child_pids, start_openfloor, stop, wait_for
 from tests.support.servers import free_port
 
 
@@ -63,9 +63,7 @@ class Deployment:
     def kill_web(self) -> None:
         """``kill -9`` the web server: gunicorn's master and its workers (a crashed container)."""
         assert self.web is not None
-        pids = [self.web.pid]
-        for task in Path(f"/proc/{self.web.pid}/task").iterdir():
-            pids += [int(c) for c in (task / "children").read_text().split()]
+        pids = [self.web.pid, *child_pids(self.web.pid)]
         for pid in pids:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)

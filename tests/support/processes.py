@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -36,6 +37,15 @@ def start_openfloor(
             stdout=handle,
             stderr=subprocess.STDOUT,
         )
+
+
+def child_pids(pid: int) -> list[int]:
+    """The live child processes of ``pid`` (gunicorn's workers, for its master)."""
+    found: list[int] = []
+    with contextlib.suppress(OSError):
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            found += [int(c) for c in (task / "children").read_text().split()]
+    return found
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:
